@@ -1,0 +1,24 @@
+namespace Banking.Contracts.Transfers;
+
+/// <summary>
+/// A request to move <see cref="Amount"/> from <see cref="FromAccount"/> (DB1) to <see cref="ToAccount"/> (DB2).
+/// Published by the gateway, or as plain JSON by upstream systems. <see cref="TransferId"/> is the
+/// idempotency key: publishing it again never moves money twice.
+/// </summary>
+public record TransferRequested
+{
+    public required string TransferId { get; init; }
+    public required string FromAccount { get; init; }
+    public required string ToAccount { get; init; }
+    public required decimal Amount { get; init; }
+    public required string Currency { get; init; }
+    public string? Description { get; init; }
+
+    /// <summary>Who asked: a client number, API key name or upstream system name, for the audit log.</summary>
+    public string? RequestedBy { get; init; }
+
+    /// <summary>Where it came from: <c>REST</c>, <c>RABBITMQ</c>, ...</summary>
+    public string? Channel { get; init; }
+
+    public DateTime? RequestedAtUtc { get; init; }
+}

@@ -1,0 +1,6 @@
+using Banking.Testing;
+
+namespace Banking.Messaging.Tests;
+
+[SetUpFixture]
+public sealed class RunSetUp : RealServersRun;
