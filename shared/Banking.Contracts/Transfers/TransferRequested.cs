@@ -21,4 +21,10 @@ public record TransferRequested
     public string? Channel { get; init; }
 
     public DateTime? RequestedAtUtc { get; init; }
+
+    /// <summary>
+    /// A fingerprint of the request's money-relevant fields (from, to, amount, currency, description),
+    /// kept with the transfer so that a later request with the same reference but another body is told apart.
+    /// </summary>
+    public string? RequestHash { get; init; }
 }

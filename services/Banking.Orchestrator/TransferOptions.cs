@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Banking.Orchestrator;
+
+/// <summary>Timing of a transfer's steps (configuration section <c>Transfers</c>).</summary>
+public class TransferOptions
+{
+    public const string Section = "Transfers";
+
+    /// <summary>How long a step may go unanswered before it is sent again (first retry; later retries back off).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan StepTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The longest wait between two attempts of a step, however many have failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "06:00:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A transfer in flight longer than this is flagged stuck (metric and dashboard); it keeps being retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan StuckThreshold { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the sweeper looks for steps past their deadline.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The delay before attempt <paramref name="attempt"/> + 1: doubling from <see cref="StepTimeout"/>, capped at
+    /// <see cref="MaxBackoff"/>, with ±20 % jitter so that transfers stuck together are not retried in lockstep.
+    /// </summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var doublings = Math.Clamp(attempt - 1, 0, 20);
+        var delay = Math.Min(StepTimeout.TotalMilliseconds * Math.Pow(2, doublings), MaxBackoff.TotalMilliseconds);
+        var jitter = 0.8 + Random.Shared.NextDouble() * 0.4;
+        return TimeSpan.FromMilliseconds(delay * jitter);
+    }
+}

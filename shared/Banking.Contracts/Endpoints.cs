@@ -1,0 +1,25 @@
+namespace Banking.Contracts;
+
+/// <summary>
+/// Queue names shared by senders and receivers. Commands go to the one queue of the service that owns
+/// the account's database; events are published to MassTransit's per-type exchanges.
+/// </summary>
+public static class Endpoints
+{
+    /// <summary>DebitService: DebitAccount, ReverseDebit, CancelDebit.</summary>
+    public const string DebitLedger = "debit-ledger";
+
+    /// <summary>CreditService: CreditAccount, CancelCredit.</summary>
+    public const string CreditLedger = "credit-ledger";
+
+    /// <summary>DebitService's answers to GetAccountBalance for DB1 accounts.</summary>
+    public const string DebitBalance = "debit-balance";
+
+    /// <summary>CreditService's answers to GetAccountBalance for DB2 accounts.</summary>
+    public const string CreditBalance = "credit-balance";
+
+    /// <summary>The orchestrator's saga: every transfer event lands here.</summary>
+    public const string TransferSaga = "transfer-state";
+
+    public static Uri Queue(string name) => new($"queue:{name}");
+}
