@@ -20,6 +20,8 @@ public class TransferState : SagaStateMachineInstance
     public string Status { get; set; } = TransferStatuses.Pending;
     public string? ErrorMessage { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Maintained by the database (<c>ON UPDATE CURRENT_TIMESTAMP</c>), never written by the saga.</summary>
     public DateTime UpdatedAt { get; set; }
 
     // Saga columns.

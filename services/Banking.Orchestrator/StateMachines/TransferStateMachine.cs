@@ -277,17 +277,17 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
     {
         var now = DateTime.UtcNow;
         saga.TransferId = request.TransferId;
-        saga.FromAccount = request.FromAccount ?? "";
-        saga.ToAccount = request.ToAccount ?? "";
-        saga.Currency = request.Currency ?? "";
-        saga.Description = request.Description;
+        // A malformed message is still recorded (as FAILED), so its fields are cut to the columns that keep them.
+        saga.FromAccount = Fit(request.FromAccount, 50);
+        saga.ToAccount = Fit(request.ToAccount, 50);
+        saga.Currency = Fit(request.Currency, 3);
+        saga.Description = request.Description is null ? null : Fit(request.Description, TransferRules.MaxDescriptionLength);
         saga.RequestedBy = request.RequestedBy;
         saga.Channel = request.Channel;
         saga.RequestHash = request.RequestHash;
         saga.TraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
         saga.Status = TransferStatuses.Pending;
         saga.CreatedAt = now;
-        saga.UpdatedAt = now;
 
         // transfer_log.amount is DECIMAL(20,2): a malformed amount is kept in the error message, never rounded into the column.
         saga.Amount = request.Amount > 0 && request.Amount <= TransferRules.MaxRepresentableAmount && decimal.Round(request.Amount, 2) == request.Amount
@@ -295,6 +295,8 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
             : 0m;
         saga.Record("TransferRequested", null, $"{request.Amount} {request.Currency} via {request.Channel ?? "unknown channel"}", request.RequestedBy);
     }
+
+    private static string Fit(string? value, int length) => value is null ? "" : value.Length <= length ? value : value[..length];
 
     private static void RefuseMalformed(TransferState saga, TransferRequested request)
     {
@@ -348,7 +350,6 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
     {
         var now = DateTime.UtcNow;
         saga.StepSentAt = now;
-        saga.UpdatedAt = now;
         saga.NextAttemptAt = now + options.Backoff(saga.StepAttempt);
     }
 
@@ -359,7 +360,6 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
         saga.ReasonCode = reasonCode;
         saga.ErrorMessage = reason;
         saga.CompletedAt = now;
-        saga.UpdatedAt = now;
         saga.NextAttemptAt = null;
     }
 

@@ -1,0 +1,91 @@
+using Banking.Contracts.Transfers;
+using Banking.Orchestrator.Data;
+using Banking.Orchestrator.StateMachines;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Banking.Orchestrator.Transfers;
+
+/// <summary>
+/// The durable timeout: every <see cref="TransferOptions.SweepInterval"/> it looks in <c>bank_core</c> for
+/// transfers whose step is past its deadline and publishes <see cref="TransferStepTimedOut"/>; the state machine
+/// re-sends the step and sets the next deadline. Because deadlines live on the saga row, a restart or a crash of
+/// any orchestrator instance loses none, and several instances may sweep at once: a timeout names the attempt it
+/// saw, so the saga acts on it once.
+/// </summary>
+public sealed class TransferDeadlineSweeper(
+    IServiceScopeFactory scopes,
+    IOptions<TransferOptions> options,
+    TransferMetrics metrics,
+    ILogger<TransferDeadlineSweeper> logger) : BackgroundService
+{
+    private const int BatchSize = 200;
+
+    // (transfer, attempt) pairs this instance already announced; the saga moves the deadline when it handles one.
+    private readonly Dictionary<(string TransferId, int Attempt), DateTime> announced = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // A database or broker outage must not end the sweeper: the deadlines are still on disk for the next round.
+                logger.LogWarning(e, "Deadline sweep failed; retrying in {Interval}", options.Value.SweepInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoreDbContext>();
+        var now = DateTime.UtcNow;
+
+        var overdue = await db.Transfers.AsNoTracking()
+            .Where(t => t.NextAttemptAt != null && t.NextAttemptAt <= now)
+            .OrderBy(t => t.NextAttemptAt)
+            .Select(t => new { t.TransferId, t.StepAttempt, t.NextAttemptAt })
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+
+        var publisher = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+        var reannounceAfter = options.Value.StepTimeout;
+        foreach (var transfer in overdue)
+        {
+            var key = (transfer.TransferId, transfer.StepAttempt);
+            if (announced.TryGetValue(key, out var at) && now - at < reannounceAfter) continue;
+
+            await publisher.Publish(new TransferStepTimedOut
+            {
+                TransferId = transfer.TransferId,
+                Attempt = transfer.StepAttempt,
+                DeadlineUtc = transfer.NextAttemptAt!.Value,
+            }, cancellationToken);
+            announced[key] = now;
+            metrics.StepTimedOut();
+        }
+
+        foreach (var stale in announced.Where(a => now - a.Value > reannounceAfter * 4).Select(a => a.Key).ToList())
+        {
+            announced.Remove(stale);
+        }
+
+        var stuckBefore = now - options.Value.StuckThreshold;
+        var inFlight = TransferStateMachine.InFlightStates;
+        var stuck = await db.Transfers.AsNoTracking()
+            .Where(t => inFlight.Contains(t.CurrentState) && t.CreatedAt < stuckBefore)
+            .CountAsync(cancellationToken);
+        var atRisk = await db.Transfers.AsNoTracking()
+            .Where(t => t.AmountAtRisk != null)
+            .SumAsync(t => (decimal?)t.AmountAtRisk, cancellationToken) ?? 0m;
+        metrics.Observe(stuck, atRisk);
+    }
+}

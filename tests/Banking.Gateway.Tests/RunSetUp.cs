@@ -1,0 +1,6 @@
+using Banking.Testing;
+
+namespace Banking.Gateway.Tests;
+
+[SetUpFixture]
+public sealed class RunSetUp : RealServersRun;

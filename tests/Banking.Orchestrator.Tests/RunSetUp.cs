@@ -1,0 +1,6 @@
+using Banking.Testing;
+
+namespace Banking.Orchestrator.Tests;
+
+[SetUpFixture]
+public sealed class RunSetUp : RealServersRun;
