@@ -21,5 +21,8 @@ public static class Endpoints
     /// <summary>The orchestrator's saga: every transfer event lands here.</summary>
     public const string TransferSaga = "transfer-state";
 
+    /// <summary>The orchestrator's answers to GetTransferStatus.</summary>
+    public const string TransferStatus = "transfer-status";
+
     public static Uri Queue(string name) => new($"queue:{name}");
 }
