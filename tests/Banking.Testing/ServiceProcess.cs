@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Banking.Testing;
+
+/// <summary>
+/// One of the platform's services run as a real process (the built DLL, as production runs it), so that
+/// tests can kill it, pause it and start it again. Configuration comes in as environment variables
+/// (<c>ConnectionStrings__Ledger</c>, ...), exactly as an operator would set them.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly string project;
+    private readonly Dictionary<string, string> environment;
+    private readonly string logPath;
+    private Process? process;
+    private StreamWriter? log;
+
+    public ServiceProcess(string project, IDictionary<string, string> environment, int? port = null)
+    {
+        this.project = project;
+        this.environment = new Dictionary<string, string>(environment);
+        Port = port ?? FreePort();
+        BaseAddress = new Uri($"http://127.0.0.1:{Port}");
+        var logs = Path.Combine(RealServers.RepositoryRoot, "TestResults", "service-logs");
+        Directory.CreateDirectory(logs);
+        logPath = Path.Combine(logs, $"{project}-{Port}-{DateTime.UtcNow:HHmmssfff}.log");
+    }
+
+    public int Port { get; }
+    public Uri BaseAddress { get; }
+    public string LogPath => logPath;
+    public int? ProcessId => process is { HasExited: false } ? process.Id : null;
+
+    /// <summary>The service's DLL built in the same configuration as the running tests (Debug or Release).</summary>
+    public string DllPath
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            return Path.Combine(RealServers.RepositoryRoot, "services", project, "bin", configuration, "net10.0", project + ".dll");
+        }
+    }
+
+    public async Task StartAsync(TimeSpan? readyWithin = null)
+    {
+        if (process is { HasExited: false }) throw new InvalidOperationException($"{project} is already running");
+        if (!File.Exists(DllPath)) throw new FileNotFoundException($"{project} is not built", DllPath);
+
+        var start = new ProcessStartInfo("dotnet", $"\"{DllPath}\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(DllPath)!,
+        };
+        start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+
+        log ??= new StreamWriter(logPath, append: true) { AutoFlush = true };
+        await log.WriteLineAsync($"---- start {DateTime.UtcNow:O}");
+        process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {project}");
+        var writer = log;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        await WaitUntilReadyAsync(readyWithin ?? TimeSpan.FromSeconds(60));
+    }
+
+    public async Task WaitUntilReadyAsync(TimeSpan limit)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + limit;
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process is { HasExited: true })
+            {
+                throw new InvalidOperationException($"{project} exited with code {process.ExitCode} before it was ready; see {logPath}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync("/health/ready");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{project} was not ready within {limit} ({last}); see {logPath}");
+    }
+
+    /// <summary>kill -9: the process gets no chance to finish anything.</summary>
+    public async Task KillAsync()
+    {
+        if (process is not { HasExited: false }) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, then wait for a graceful stop.</summary>
+    public async Task StopAsync(TimeSpan? within = null)
+    {
+        if (process is not { HasExited: false }) return;
+        Signal(process.Id, 15);
+        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    /// <summary>SIGSTOP: the process keeps its connections but does nothing, as a stalled machine would.</summary>
+    public void Pause() => Signal(process?.Id ?? throw new InvalidOperationException("not running"), 19);
+
+    /// <summary>SIGCONT.</summary>
+    public void Resume() => Signal(process?.Id ?? throw new InvalidOperationException("not running"), 18);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            Resume();
+            await StopAsync(TimeSpan.FromSeconds(10));
+        }
+
+        process?.Dispose();
+        if (log is not null) await log.DisposeAsync();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SysKill(int pid, int signal);
+
+    private static void Signal(int pid, int signal)
+    {
+        if (SysKill(pid, signal) != 0) throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastWin32Error()}");
+    }
+}
