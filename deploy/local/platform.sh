@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The whole platform on this machine, without Docker: local servers (servers.sh), then the four services
+# built in Release and run as background processes with their pid files and logs under the data folder.
+#
+#   deploy/local/platform.sh start    build, start servers and services, migrate, seed demo accounts, print URLs
+#   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
+#   deploy/local/platform.sh status   one line per service and server
+#
+# Ports (overridable): gateway 5000, orchestrator + dashboard 5001, debit service 5002, credit service 5003.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+data="${BANKING_DATA_DIR:-$root/.local}"
+pids="$data/pids"
+logs="$data/logs"
+
+GATEWAY_PORT="${BANKING_GATEWAY_PORT:-5000}"
+ORCHESTRATOR_PORT="${BANKING_ORCHESTRATOR_PORT:-5001}"
+DEBIT_PORT="${BANKING_DEBIT_PORT:-5002}"
+CREDIT_PORT="${BANKING_CREDIT_PORT:-5003}"
+READY_LIMIT="${BANKING_READY_LIMIT:-90}"
+
+services=(Banking.DebitService Banking.CreditService Banking.Orchestrator Banking.Gateway)
+
+port_of() {
+  case "$1" in
+    Banking.Gateway) echo "$GATEWAY_PORT" ;;
+    Banking.Orchestrator) echo "$ORCHESTRATOR_PORT" ;;
+    Banking.DebitService) echo "$DEBIT_PORT" ;;
+    Banking.CreditService) echo "$CREDIT_PORT" ;;
+  esac
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+service_env() {
+  # Connection strings as an operator would set them; the databases are created by servers.sh.
+  local name="$1"
+  local my1="Server=127.0.0.1;Port=${BANKING_MYSQL1_PORT:-3307};User ID=banking;Password=banking"
+  local my2="Server=127.0.0.1;Port=${BANKING_MYSQL2_PORT:-3308};User ID=banking;Password=banking"
+  echo "ConnectionStrings__RabbitMq=amqp://banking:banking@127.0.0.1:${BANKING_RABBITMQ_PORT:-5672}/banking"
+  echo "ConnectionStrings__Redis=127.0.0.1:${BANKING_REDIS_PORT:-6379}"
+  case "$name" in
+    Banking.DebitService) echo "ConnectionStrings__Ledger=$my1;Database=bank_db1"; echo "Ledger__SeedDemoAccounts=true" ;;
+    Banking.CreditService) echo "ConnectionStrings__Ledger=$my2;Database=bank_db2"; echo "Ledger__SeedDemoAccounts=true" ;;
+    Banking.Orchestrator) echo "ConnectionStrings__Core=$my1;Database=bank_core" ;;
+  esac
+}
+
+start_service() {
+  local name="$1" port pidfile dll
+  port="$(port_of "$name")"
+  pidfile="$pids/$name.pid"
+  dll="$root/services/$name/bin/Release/net10.0/$name.dll"
+  if alive "$pidfile"; then
+    echo "$name already running (pid $(cat "$pidfile"), port $port)"
+    return
+  fi
+  (
+    cd "$(dirname "$dll")"
+    while IFS= read -r kv; do export "${kv?}"; done < <(service_env "$name")
+    export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+    export ASPNETCORE_URLS="http://127.0.0.1:$port"
+    export MASSTRANSIT_USAGE_TELEMETRY=false
+    nohup dotnet "$dll" >> "$logs/$name.log" 2>&1 &
+    echo $! > "$pidfile"
+  )
+  echo "$name started (pid $(cat "$pidfile"), port $port, log $logs/$name.log)"
+}
+
+wait_ready() {
+  local name="$1" port deadline
+  port="$(port_of "$name")"
+  deadline=$((SECONDS + READY_LIMIT))
+  until curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready"; do
+    if ! alive "$pids/$name.pid"; then
+      echo "ERROR: $name exited before it was ready; last lines of $logs/$name.log:" >&2
+      tail -n 30 "$logs/$name.log" >&2 || true
+      exit 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "ERROR: $name was not ready on port $port within ${READY_LIMIT}s; see $logs/$name.log" >&2
+      curl -sS "http://127.0.0.1:$port/health/ready" >&2 || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "$name ready on http://127.0.0.1:$port"
+}
+
+stop_service() {
+  local name="$1" pidfile pid
+  pidfile="$pids/$name.pid"
+  if ! alive "$pidfile"; then
+    rm -f "$pidfile"
+    return
+  fi
+  pid="$(cat "$pidfile")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$name did not stop within 30 s; killing pid $pid" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  echo "$name stopped"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  start)
+    command -v dotnet >/dev/null || { echo "ERROR: the .NET SDK (dotnet) is required" >&2; exit 1; }
+    mkdir -p "$pids" "$logs"
+    "$here/servers.sh" up
+    echo "Building the services (Release)..."
+    dotnet build "$root/Banking.sln" -c Release -nologo -v quiet > "$logs/build.log" 2>&1 \
+      || { echo "ERROR: build failed; see $logs/build.log" >&2; tail -n 30 "$logs/build.log" >&2; exit 1; }
+    # Ledger services first: they migrate and seed their databases; the orchestrator then the gateway.
+    for s in "${services[@]}"; do start_service "$s"; done
+    for s in "${services[@]}"; do wait_ready "$s"; done
+    token="$(cd "$root/services/Banking.Gateway/bin/Release/net10.0" && ASPNETCORE_ENVIRONMENT=Development dotnet Banking.Gateway.dll token --role channel 2>/dev/null || true)"
+    cat <<EOF
+
+The platform is up.
+  Gateway (REST API)      http://127.0.0.1:$GATEWAY_PORT        API docs: http://127.0.0.1:$GATEWAY_PORT/docs
+  Saga dashboard          http://127.0.0.1:$ORCHESTRATOR_PORT/dashboard
+  RabbitMQ management     http://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (banking / banking)
+  Metrics                 http://127.0.0.1:$GATEWAY_PORT/metrics (and :$ORCHESTRATOR_PORT, :$DEBIT_PORT, :$CREDIT_PORT)
+
+Try it (a development token for the 'channel' role; make others with
+  dotnet run --project services/Banking.Gateway -- token --role customer --client-no C0001):
+
+  TOKEN=$token
+  curl -s -X POST http://127.0.0.1:$GATEWAY_PORT/api/v1/transfer -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+       -d '{"from_account":"6230399991006371427","to_account":"6230399991006371428","amount":1000.00,"currency":"CNY","description":"Transfer payment"}'
+  curl -s http://127.0.0.1:$GATEWAY_PORT/api/v1/account/6230399991006371427/balance -H "Authorization: Bearer \$TOKEN"
+
+Stop everything with: deploy/local/platform.sh stop
+EOF
+    ;;
+  stop)
+    for ((i=${#services[@]}-1; i>=0; i--)); do stop_service "${services[$i]}"; done
+    "$here/servers.sh" down
+    ;;
+  status)
+    rc=0
+    for s in "${services[@]}"; do
+      if alive "$pids/$s.pid"; then
+        echo "$s: up (pid $(cat "$pids/$s.pid"), port $(port_of "$s"))"
+      else
+        echo "$s: down"; rc=3
+      fi
+    done
+    "$here/servers.sh" status || rc=3
+    exit $rc
+    ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
