@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Banking.ServiceDefaults;
+
+/// <summary>Readiness probes (configuration section <c>HealthChecks</c>).</summary>
+public sealed class HealthCheckSettings
+{
+    public const string Section = "HealthChecks";
+
+    /// <summary>
+    /// How long one dependency may take to answer before it counts as down. Kept well under the platform's probe
+    /// timeout (Kubernetes and compose default to 1–10 s), so a dead server makes the probe fail rather than hang.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:10")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+}

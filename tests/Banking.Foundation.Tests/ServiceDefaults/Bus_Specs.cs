@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using Banking.ServiceDefaults;
+using Banking.Testing;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Banking.Foundation.Tests.ServiceDefaults;
+
+public class Bus_Specs
+{
+    [Test]
+    public async Task The_bus_connects_to_the_broker_named_by_the_amqp_uri_and_is_part_of_readiness()
+    {
+        var servers = await RealServers.GetAsync();
+        var broker = await servers.CreateVirtualHostAsync("service-defaults");
+        await using var app = await StartAsync(broker.ToString());
+
+        var (status, body) = await app.GetUntilAsync("/health/ready", (s, _) => s == 200, TimeSpan.FromSeconds(20));
+
+        Assert.That(status, Is.EqualTo(200), body);
+        Assert.That(Health_Specs.Checks(body), Does.ContainKey("masstransit-bus").WithValue("Healthy"));
+    }
+
+    [Test]
+    public async Task Ready_is_not_healthy_while_the_broker_cannot_be_reached()
+    {
+        await using var app = await StartAsync($"amqp://banking:banking@127.0.0.1:{UnusedPort()}/banking");
+
+        // Give the bus time to try (and fail) to connect, so the answer is about the broker and not about start-up.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var (status, body) = await app.GetUntilAsync("/health/ready", (s, _) => s == 200, TimeSpan.FromSeconds(1));
+
+        Assert.That(status, Is.EqualTo(503), body);
+        Assert.That(Health_Specs.Checks(body), Does.ContainKey("masstransit-bus"));
+        Assert.That(Health_Specs.Checks(body)["masstransit-bus"], Is.Not.EqualTo("Healthy"));
+        Assert.That((await app.GetUntilAsync("/health/live", (s, _) => true, TimeSpan.Zero)).Status, Is.EqualTo(200));
+    }
+
+    [Test]
+    public async Task Usage_telemetry_is_off_for_every_bus()
+    {
+        await using var app = await StartAsync($"amqp://banking:banking@127.0.0.1:{UnusedPort()}/banking");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(app.Services.GetRequiredService<IOptions<UsageTelemetryOptions>>().Value.Enabled, Is.False);
+            Assert.That(Environment.GetEnvironmentVariable("MASSTRANSIT_USAGE_TELEMETRY"), Is.EqualTo("false"));
+        });
+    }
+
+    [Test]
+    public void A_bus_without_a_broker_address_stops_the_service_at_start()
+    {
+        var failure = Assert.CatchAsync(async () =>
+        {
+            await using var app = await TestApp.StartAsync(configure: builder => builder.AddBankingBus(_ => { }));
+        });
+        Assert.That(failure!.Message, Does.Contain("ConnectionStrings:RabbitMq is not set"));
+    }
+
+    private static Task<WebApplication> StartAsync(string rabbitMq) =>
+        TestApp.StartAsync(
+            new Dictionary<string, string?> { ["ConnectionStrings:RabbitMq"] = rabbitMq },
+            builder => builder.AddBankingBus(_ => { }));
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
