@@ -1,0 +1,71 @@
+using MassTransit;
+using MassTransit.Middleware;
+using MassTransit.Middleware.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace Banking.Messaging.Outbox;
+
+/// <summary>
+/// What MassTransit's outbox pipeline sees of one message: its inbox row (locked for this transaction) and the
+/// consumer's DbContext. Everything the consumer sends or publishes through this context is captured by the base
+/// class and lands here as outbox rows.
+/// </summary>
+public sealed class MySqlOutboxConsumeContext<TDbContext, TMessage>(
+    ConsumeContext<TMessage> context,
+    OutboxConsumeOptions options,
+    IServiceProvider provider,
+    TDbContext db,
+    InboxState inbox)
+    : OutboxConsumeContextProxy<TMessage>(context, options, provider)
+    where TDbContext : DbContext
+    where TMessage : class
+{
+    public override Guid? MessageId => inbox.MessageId;
+    public override bool ContinueProcessing { get; set; } = true;
+    public override bool IsMessageConsumed => inbox.Consumed.HasValue;
+    public override bool IsOutboxDelivered => inbox.Delivered.HasValue;
+    public override int ReceiveCount => inbox.ReceiveCount;
+    public override long? LastSequenceNumber => inbox.LastSequenceNumber;
+
+    public override async Task SetConsumed()
+    {
+        inbox.Consumed = DateTime.UtcNow;
+        await db.SaveChangesAsync(CancellationToken);
+    }
+
+    public override async Task SetDelivered()
+    {
+        inbox.Delivered = DateTime.UtcNow;
+        await db.SaveChangesAsync(CancellationToken);
+    }
+
+    public override async Task<List<OutboxMessageContext>> LoadOutboxMessages()
+    {
+        var last = inbox.LastSequenceNumber ?? 0;
+        var messages = await db.Set<OutboxMessage>().AsNoTracking()
+            .Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId && m.SequenceNumber > last)
+            .OrderBy(m => m.SequenceNumber)
+            .Take(Options.MessageDeliveryLimit + 1)
+            .ToListAsync(CancellationToken);
+
+        foreach (var message in messages) message.RestoreFrom(SerializerContext);
+        return [.. messages.Cast<OutboxMessageContext>()];
+    }
+
+    public override Task NotifyOutboxMessageDelivered(OutboxMessageContext message)
+    {
+        inbox.LastSequenceNumber = message.SequenceNumber;
+        return Task.CompletedTask;
+    }
+
+    public override async Task RemoveOutboxMessages() =>
+        await db.Set<OutboxMessage>()
+            .Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId)
+            .ExecuteDeleteAsync(CancellationToken);
+
+    public override Task AddSend<T>(SendContext<T> context)
+    {
+        db.Set<OutboxMessage>().Add(OutboxMessage.From(context, SerializerContext, inbox.MessageId, inbox.ConsumerId));
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Data;
+using MassTransit;
+using MassTransit.Middleware;
+using Microsoft.EntityFrameworkCore;
+
+namespace Banking.Messaging.Outbox;
+
+/// <summary>
+/// Runs MassTransit's outbox pipeline for one message in MySQL transactions on the consumer's own DbContext:
+/// <list type="number">
+/// <item>claim the inbox row for (message id, consumer): <c>INSERT ... ON DUPLICATE KEY UPDATE</c>, then
+/// <c>SELECT ... FOR UPDATE</c>, so a concurrent delivery of the same message waits here;</item>
+/// <item>consume: the business change, the outbox rows and "consumed" commit together;</item>
+/// <item>deliver the outbox rows with confirms, mark "delivered", then remove them.</item>
+/// </list>
+/// Each step is its own transaction; a crash between them is completed by the broker's redelivery, which finds
+/// the inbox row and resumes where it stopped (a consumed message is never consumed again).
+/// </summary>
+public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider) : IOutboxContextFactory<TDbContext>
+    where TDbContext : DbContext
+{
+    public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
+        where T : class
+    {
+        // Without a message id a redelivery cannot be recognised: refusing is the only safe answer.
+        var messageId = context.MessageId
+            ?? throw new MessageException(typeof(T), "a message without a MessageId cannot be processed exactly once; it was refused unprocessed");
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        var continueProcessing = true;
+        while (continueProcessing)
+        {
+            continueProcessing = await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId));
+        }
+    }
+
+    private async Task<bool> RunStep<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId)
+        where T : class
+    {
+        // A retried step must not see entities tracked by the failed attempt: a stale inbox row would let a duplicate through.
+        db.ChangeTracker.Clear();
+
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
+        try
+        {
+            var now = DateTime.UtcNow;
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO inbox_state (message_id, consumer_id, lock_id, received, receive_count)
+                VALUES ({messageId}, {options.ConsumerId}, {NewId.NextGuid()}, {now}, 1)
+                ON DUPLICATE KEY UPDATE receive_count = receive_count + 1
+                """, context.CancellationToken);
+
+            var inbox = await db.Set<InboxState>()
+                .FromSqlInterpolated($"SELECT * FROM inbox_state WHERE message_id = {messageId} AND consumer_id = {options.ConsumerId} FOR UPDATE")
+                .AsTracking()
+                .SingleAsync(context.CancellationToken);
+
+            var outboxContext = new MySqlOutboxConsumeContext<TDbContext, T>(context, options, provider, db, inbox);
+            await next.Send(outboxContext);
+            await db.SaveChangesAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
+            return outboxContext.ContinueProcessing;
+        }
+        catch
+        {
+            try
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // The connection may be gone; the server rolls back on its own then.
+            }
+
+            throw;
+        }
+    }
+
+    public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql");
+}

@@ -1,0 +1,33 @@
+using MassTransit;
+using MassTransit.Configuration;
+using MassTransit.Middleware;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Banking.Messaging.Outbox;
+
+public static class OutboxRegistrationExtensions
+{
+    /// <summary>Registers the transactional outbox and inbox for <typeparamref name="TDbContext"/>, and the inbox cleanup.</summary>
+    public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus)
+        where TDbContext : DbContext
+    {
+        bus.AddScoped<IOutboxContextFactory<TDbContext>, MySqlOutboxContextFactory<TDbContext>>();
+        bus.AddOptions<InboxCleanupOptions>().BindConfiguration(InboxCleanupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        bus.AddHostedService<InboxCleanupService<TDbContext>>();
+        return bus;
+    }
+
+    /// <summary>
+    /// Puts every consumer and saga on this endpoint behind the outbox: what they write and what they send commit in
+    /// one transaction, and a redelivered message is acknowledged without a second effect.
+    /// </summary>
+    public static void UseTransactionalOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, Action<IOutboxOptionsConfigurator>? configure = null)
+        where TDbContext : DbContext
+    {
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context);
+        configure?.Invoke(observer);
+        endpoint.ConnectConsumerConfigurationObserver(observer);
+        endpoint.ConnectSagaConfigurationObserver(observer);
+    }
+}

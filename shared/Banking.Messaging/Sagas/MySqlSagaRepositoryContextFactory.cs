@@ -1,0 +1,97 @@
+using System.Data;
+using MassTransit;
+using MassTransit.Saga;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Banking.Messaging.Sagas;
+
+/// <summary>
+/// Loads and stores saga instances of <typeparamref name="TSaga"/> in MySQL through <typeparamref name="TDbContext"/>.
+/// Concurrency is pessimistic: an event loads its instance with <c>SELECT ... FOR UPDATE</c>, so two events for one
+/// transfer run one after the other, each seeing what the previous one committed.
+/// <para>
+/// Behind the transactional outbox the factory joins the transaction the outbox opened on the same scoped DbContext,
+/// so the instance, the inbox row and the messages the saga sent commit together. On its own it opens a
+/// READ COMMITTED transaction per message.
+/// </para>
+/// </summary>
+public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
+    TDbContext db,
+    ISagaConsumeContextFactory<DbContext, TSaga> consumeContextFactory)
+    : ISagaRepositoryContextFactory<TSaga>
+    where TDbContext : DbContext
+    where TSaga : class, ISaga
+{
+    public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
+        where T : class
+    {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            await SendWithin(context, next);
+            return;
+        }
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
+            try
+            {
+                await SendWithin(context, next);
+                await transaction.CommitAsync(context.CancellationToken);
+            }
+            catch
+            {
+                await RollBackQuietly(transaction);
+                throw;
+            }
+        });
+    }
+
+    private async Task SendWithin<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
+        where T : class
+    {
+        var repositoryContext = new MySqlSagaRepositoryContext<TSaga, T>(db, context, consumeContextFactory, LockStatement());
+        await next.Send(repositoryContext);
+    }
+
+    /// <summary>
+    /// Correlation by anything but the id (a saga query) would lock by a range scan; our sagas correlate by id only,
+    /// and a state machine configured otherwise fails loudly here instead of running without row locks.
+    /// </summary>
+    public Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
+        where T : class =>
+        throw new NotSupportedException($"{typeof(TSaga).Name} correlates by CorrelationId only; query correlation is not supported by the MySQL saga repository.");
+
+    public void Probe(ProbeContext context)
+    {
+        var scope = context.CreateScope("sagaRepository");
+        scope.Add("persistence", "mysql");
+        scope.Add("concurrency", "pessimistic");
+    }
+
+    private string LockStatement()
+    {
+        var entity = db.Model.FindEntityType(typeof(TSaga))
+            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} does not map {typeof(TSaga).Name}.");
+        var table = entity.GetTableName() ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not mapped to a table.");
+        var property = entity.FindProperty(nameof(ISaga.CorrelationId))
+            ?? throw new InvalidOperationException($"{typeof(TSaga).Name}.CorrelationId is not mapped.");
+        var column = property.GetColumnName(StoreObjectIdentifier.Table(table, entity.GetSchema()));
+        return $"SELECT * FROM `{table}` WHERE `{column}` = {{0}} FOR UPDATE";
+    }
+
+    private static async Task RollBackQuietly(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction)
+    {
+        try
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // The connection may be gone; the server rolls back on its own then.
+        }
+    }
+}
