@@ -1,0 +1,16 @@
+using Banking.Contracts;
+using Banking.Ledger;
+
+namespace Banking.DebitService;
+
+public static class DebitServiceExtensions
+{
+    /// <summary>DebitService owns DB1 (<c>bank_db1</c>): debits, their reversals and cancels, and DB1's balances.</summary>
+    public static IHostApplicationBuilder AddDebitService(this IHostApplicationBuilder builder) =>
+        builder.AddLedgerService(LedgerDatabaseId.Db1, Endpoints.DebitLedger, Endpoints.DebitBalance, bus =>
+        {
+            bus.AddConsumer<DebitAccountConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
+            bus.AddConsumer<ReverseDebitConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
+            bus.AddConsumer<CancelDebitConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
+        });
+}

@@ -1,0 +1,81 @@
+using Banking.Contracts;
+using Banking.Contracts.Accounts;
+using Banking.Contracts.Ledger;
+using Banking.Ledger.Data;
+
+namespace Banking.Ledger;
+
+/// <summary>
+/// The recorded outcome of one ledger operation (a row of <c>ledger_operation</c>). <see cref="IsReplay"/> tells a
+/// repeat (the outcome was recorded by an earlier delivery) from the delivery that decided it.
+/// </summary>
+public sealed record LedgerResult(
+    string TransferId,
+    string Operation,
+    string AccountNo,
+    decimal Amount,
+    string Currency,
+    string Outcome,
+    string? ReasonCode,
+    string? Reason,
+    decimal? AvailableBalance,
+    decimal? BalanceBefore,
+    decimal? BalanceAfter,
+    string? SeqNo,
+    DateTime AtUtc)
+{
+    public bool IsReplay { get; init; }
+
+    public bool IsApplied => Outcome == LedgerOutcomes.Applied;
+
+    /// <summary>The reply to DebitAccount: AccountDebited, or DebitRejected (a debit fenced by a cancel is rejected as CANCELLED).</summary>
+    public object ToDebitReply() => IsApplied
+        ? new AccountDebited
+        {
+            TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
+            BalanceBefore = BalanceBefore!.Value, BalanceAfter = BalanceAfter!.Value, AppliedAtUtc = AtUtc,
+        }
+        : new DebitRejected
+        {
+            TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
+            ReasonCode = ReasonCode ?? ReasonCodes.Cancelled, Reason = Reason ?? Outcome, AvailableBalance = AvailableBalance, RejectedAtUtc = AtUtc,
+        };
+
+    /// <summary>The reply to CreditAccount: AccountCredited, or CreditRejected.</summary>
+    public object ToCreditReply() => IsApplied
+        ? new AccountCredited
+        {
+            TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
+            BalanceBefore = BalanceBefore!.Value, BalanceAfter = BalanceAfter!.Value, AppliedAtUtc = AtUtc,
+        }
+        : new CreditRejected
+        {
+            TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
+            ReasonCode = ReasonCode ?? ReasonCodes.Cancelled, Reason = Reason ?? Outcome, AvailableBalance = AvailableBalance, RejectedAtUtc = AtUtc,
+        };
+
+    public DebitReversed ToReversalReply() => new()
+    {
+        TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
+        DebitWasApplied = IsApplied, BalanceBefore = BalanceBefore, BalanceAfter = BalanceAfter, ReversedAtUtc = AtUtc,
+    };
+
+    /// <summary>The answer to CancelDebit, from the debit's claim.</summary>
+    public DebitCancelled ToDebitCancelReply(string accountNo) => new()
+    {
+        TransferId = TransferId, AccountNo = accountNo, WasAlreadyApplied = IsApplied,
+        PriorRejectionCode = Outcome == LedgerOutcomes.Rejected ? ReasonCode : null, BalanceAfter = BalanceAfter, AnsweredAtUtc = DateTime.UtcNow,
+    };
+
+    /// <summary>The answer to CancelCredit, from the credit's claim.</summary>
+    public CreditCancelled ToCreditCancelReply(string accountNo) => new()
+    {
+        TransferId = TransferId, AccountNo = accountNo, WasAlreadyApplied = IsApplied,
+        PriorRejectionCode = Outcome == LedgerOutcomes.Rejected ? ReasonCode : null, BalanceAfter = BalanceAfter, AnsweredAtUtc = DateTime.UtcNow,
+    };
+
+    /// <summary>Published with a change that was applied by this delivery (a replay changed nothing).</summary>
+    public BalanceChanged? ToBalanceChanged() => IsApplied && !IsReplay
+        ? new BalanceChanged { AccountNo = AccountNo, Balance = BalanceAfter!.Value, Currency = Currency, TransferId = TransferId, ChangedAtUtc = AtUtc }
+        : null;
+}
