@@ -1,5 +1,20 @@
+using Banking.Orchestrator.Apis;
+using Banking.Orchestrator.Extensions;
+using Banking.ServiceDefaults;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddTransferOrchestration();
+builder.AddOperatorSecurity();
+
 var app = builder.Build();
-app.Run();
+if (OrchestratorExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync();
+
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapDefaultEndpoints();
+app.MapOperatorApi();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -1,3 +1,4 @@
+using Banking.Messaging.Outbox;
 using Banking.Orchestrator.StateMachines;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -90,6 +91,8 @@ public class CoreDbContext(DbContextOptions<CoreDbContext> options) : DbContext(
             e.HasIndex(x => new { x.TransferId, x.Id }).HasDatabaseName("idx_transfer_event_transfer_id");
             e.HasIndex(x => x.OccurredAt).HasDatabaseName("idx_transfer_event_occurred_at");
         });
+
+        modelBuilder.AddTransactionalOutbox();
     }
 
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
@@ -107,7 +110,7 @@ public class CoreDbContext(DbContextOptions<CoreDbContext> options) : DbContext(
     /// <summary>The saga collects its timeline in memory; it is written here, in the same transaction as the saga row.</summary>
     private void MoveTimelineIntoRows()
     {
-        foreach (var entry in ChangeTracker.Entries<TransferState>())
+        foreach (var entry in ChangeTracker.Entries<TransferState>().ToList())
         {
             var transfer = entry.Entity;
             foreach (var line in transfer.PendingTimeline)

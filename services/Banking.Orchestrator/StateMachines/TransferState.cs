@@ -19,10 +19,10 @@ public class TransferState : SagaStateMachineInstance
     /// <summary>PENDING, SUCCESS, FAILED or ROLLBACK: the seed's view of <see cref="CurrentState"/>.</summary>
     public string Status { get; set; } = TransferStatuses.Pending;
     public string? ErrorMessage { get; set; }
-    public DateTime CreatedAt { get; set; }
+    public DateTime? CreatedAt { get; set; }
 
     /// <summary>Maintained by the database (<c>ON UPDATE CURRENT_TIMESTAMP</c>), never written by the saga.</summary>
-    public DateTime UpdatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
 
     // Saga columns.
     public Guid CorrelationId { get; set; }

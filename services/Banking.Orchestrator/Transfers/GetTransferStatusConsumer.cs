@@ -30,7 +30,7 @@ public sealed class GetTransferStatusConsumer(CoreDbContext db) : IConsumer<GetT
                 SourceBalanceAfter = transfer.SourceBalanceAfter,
                 AvailableBalance = transfer.AvailableBalance,
                 RequestHash = transfer.RequestHash,
-                CreatedAtUtc = DateTime.SpecifyKind(transfer.CreatedAt, DateTimeKind.Utc),
+                CreatedAtUtc = DateTime.SpecifyKind(transfer.CreatedAt ?? transfer.UpdatedAt ?? DateTime.UtcNow, DateTimeKind.Utc),
                 CompletedAtUtc = transfer.CompletedAt is { } completed ? DateTime.SpecifyKind(completed, DateTimeKind.Utc) : null,
             });
     }
