@@ -1,5 +1,27 @@
-var builder = WebApplication.CreateBuilder(args);
+using Banking.Gateway.Apis;
+using Banking.Gateway.Extensions;
+using Banking.Gateway.Security;
+using Banking.ServiceDefaults;
+
+// `token --role ...` prints a development token and exits; it never starts the service.
+var tokenCommand = TokenCommand.IsRequested(args);
+var builder = WebApplication.CreateBuilder(tokenCommand ? [] : args);
+if (tokenCommand) return TokenCommand.Run(args, builder.Configuration, builder.Environment, Console.Out, Console.Error);
+
+builder.AddServiceDefaults();
+builder.AddGatewayServices();
+builder.AddGatewaySecurity();
+builder.AddGatewayOpenApi();
+
 var app = builder.Build();
+
+app.UseGatewayPipeline();
+app.MapDefaultEndpoints();
+app.MapTransferApi();
+app.MapAccountApi();
+app.MapGatewayDocs();
+
 app.Run();
+return 0;
 
 public partial class Program;

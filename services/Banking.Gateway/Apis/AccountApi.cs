@@ -1,0 +1,54 @@
+using Banking.ServiceDefaults.Security;
+using Banking.Contracts;
+using Banking.Gateway.Accounts;
+using Banking.Gateway.Errors;
+using Banking.Gateway.Extensions;
+using Banking.Gateway.Security;
+
+namespace Banking.Gateway.Apis;
+
+/// <summary><c>GET /api/v1/account/{account_no}/balance</c>.</summary>
+public static class AccountApi
+{
+    public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/account").WithTags("Accounts");
+
+        api.MapGet("/{account_no}/balance", GetBalance)
+            .WithName("GetAccountBalance")
+            .WithSummary("An account's balance (source or destination database)")
+            .WithDescription("Roles: customer (own accounts only), channel, operator, auditor, admin. Served from a short-lived cache " +
+                             "that every balance change and every finished transfer invalidates.")
+            .RequireAuthorization(Policies.Readers)
+            .Produces<AccountBalanceResponse>(StatusCodes.Status200OK)
+            .ProducesErrors(400, 401, 403, 404, 429, 500, 503);
+
+        return app;
+    }
+
+    private static async Task<IResult> GetBalance(string account_no, HttpContext http, BalanceCache accounts)
+    {
+        if (!TransferRules.IsValidAccountNo(account_no))
+            return ApiError.Validation("account_no", $"must be 1 to {TransferRules.MaxAccountNoLength} digits");
+
+        var caller = Caller.From(http.User);
+        var limited = caller.IsLimitedToOwnAccounts(Roles.Readers);
+        var account = await accounts.GetAsync(account_no, http.RequestAborted);
+
+        // A customer gets the same answer for a foreign and an unknown account: no probing for account numbers.
+        if (limited && (account is null || !caller.Owns(account.ClientNo)))
+            return ApiError.Forbidden("This is not one of your accounts");
+        if (account is null)
+        {
+            return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.AccountNotFound, $"Account {account_no} does not exist",
+                new Dictionary<string, object?> { ["account"] = account_no });
+        }
+
+        return Results.Ok(new AccountBalanceResponse(
+            account.AccountNo,
+            Money.Of(account.Balance),
+            account.Currency ?? "",
+            AccountStatuses.Describe(account.Status),
+            Timestamps.Utc(account.LastUpdatedUtc ?? DateTime.UtcNow)));
+    }
+}

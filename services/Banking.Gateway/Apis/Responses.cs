@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace Banking.Gateway.Apis;
+
+// The seed's bodies. Property names are written in snake_case (see Extensions), amounts with two decimals
+// (Money.Of) and times as UTC seconds (Timestamps.Utc).
+
+/// <summary>200: the transfer completed. <c>new_balance</c> is the source account's balance after the debit.</summary>
+public sealed record TransferSucceededResponse(
+    string Status, string TransferId, DateTime TransactionTime, string FromAccount, string ToAccount, decimal Amount, string Currency, decimal NewBalance);
+
+/// <summary>202: accepted, outcome not known yet; poll <c>Location</c>.</summary>
+public sealed record TransferPendingResponse(
+    string Status, string TransferId, string FromAccount, string ToAccount, decimal Amount, string Currency,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
+
+/// <summary>GET /api/v1/transfer/{id}. <c>reason_code</c> and <c>error_message</c> appear only for FAILED and ROLLBACK.</summary>
+public sealed record TransferStatusResponse(
+    string TransferId, string Status, string FromAccount, string ToAccount, decimal Amount, string Currency, DateTime CreatedAt, DateTime? CompletedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReasonCode,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ErrorMessage);
+
+/// <summary>GET /api/v1/account/{account_no}/balance.</summary>
+public sealed record AccountBalanceResponse(string AccountNo, decimal Balance, string Currency, string Status, DateTime LastUpdated);

@@ -1,0 +1,167 @@
+using Banking.ServiceDefaults.Security;
+using Banking.Contracts;
+using Banking.Contracts.Transfers;
+using Banking.Gateway.Accounts;
+using Banking.Gateway.Errors;
+using Banking.Gateway.Extensions;
+using Banking.Gateway.Security;
+using Banking.Gateway.Transfers;
+using Microsoft.Extensions.Options;
+
+namespace Banking.Gateway.Apis;
+
+/// <summary><c>POST /api/v1/transfer</c> and <c>GET /api/v1/transfer/{transfer_id}</c>.</summary>
+public static class TransferApi
+{
+    public static IEndpointRouteBuilder MapTransferApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/transfer").WithTags("Transfers");
+
+        api.MapPost("", ProcessTransfer)
+            .WithName("ProcessTransfer")
+            .WithSummary("Move money from a source account (DB1) to a destination account (DB2)")
+            .WithDescription("Roles: customer (from_account must be its own), channel. `reference` is the transfer id and idempotency key " +
+                             "(generated when absent): the same reference with the same body gives the same outcome (header Idempotent-Replayed: true), " +
+                             "with another body 409 DUPLICATE_REFERENCE. Answers 200 when the transfer completes within Gateway:SyncWaitMs, " +
+                             "the error body when it fails, otherwise 202 PENDING with a Location to poll.")
+            .RequireAuthorization(Policies.TransferWriters)
+            .Accepts<TransferRequestBody>("application/json")
+            .Produces<TransferSucceededResponse>(StatusCodes.Status200OK)
+            .Produces<TransferPendingResponse>(StatusCodes.Status202Accepted)
+            .ProducesErrors(400, 401, 403, 404, 409, 413, 422, 429, 500, 503);
+
+        api.MapGet("/{transfer_id}", GetTransfer)
+            .WithName("GetTransferStatus")
+            .WithSummary("A transfer's status")
+            .WithDescription("Roles: customer (when from_account or to_account is its own), channel, operator, auditor, admin.")
+            .RequireAuthorization(Policies.Readers)
+            .Produces<TransferStatusResponse>(StatusCodes.Status200OK)
+            .ProducesErrors(400, 401, 403, 404, 429, 500, 503);
+
+        return app;
+    }
+
+    private static async Task<IResult> ProcessTransfer(
+        HttpContext http,
+        TransferRequestReader reader,
+        TransferSubmitter submitter,
+        BalanceCache accounts,
+        IOptions<GatewayOptions> options)
+    {
+        var cancellationToken = http.RequestAborted;
+        var body = await RequestBodies.ReadLimitedAsync(http.Request, options.Value.MaxBodyBytes, cancellationToken);
+        if (body is null)
+        {
+            return new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+                $"The request body is larger than {options.Value.MaxBodyBytes} bytes", new Dictionary<string, object?> { ["max_bytes"] = options.Value.MaxBodyBytes });
+        }
+
+        var (input, invalid) = reader.Read(body);
+        if (invalid is not null) return invalid;
+
+        var caller = Caller.From(http.User);
+        if (caller.IsLimitedToOwnAccounts(Roles.TransferWriters))
+        {
+            // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers.
+            var source = await accounts.GetAsync(input!.FromAccount, cancellationToken);
+            if (source is null || !caller.Owns(source.ClientNo)) return ApiError.Forbidden("from_account is not one of your accounts");
+        }
+
+        var submission = await submitter.SubmitAsync(input!, caller, cancellationToken);
+        if (submission.Replayed) http.Response.Headers[TransferHeaders.IdempotentReplayed] = "true";
+        if (submission is Submission.Pending) http.Response.Headers.Location = $"/api/v1/transfer/{Uri.EscapeDataString(input!.Reference)}";
+
+        return submission switch
+        {
+            Submission.Conflict => new ApiError(StatusCodes.Status409Conflict, ErrorCodes.DuplicateReference,
+                $"Reference {input!.Reference} is already used by another transfer request",
+                new Dictionary<string, object?> { ["field"] = "reference", ["transfer_id"] = input.Reference }),
+            Submission.Pending => Results.Json(
+                new TransferPendingResponse("PENDING", input!.Reference, input.FromAccount, input.ToAccount, Money.Of(input.Amount), input.Currency, input.Description),
+                statusCode: StatusCodes.Status202Accepted),
+            Submission.Finished { Outcome: TransferCompleted completed } => Results.Ok(new TransferSucceededResponse(
+                "success", completed.TransferId, Timestamps.Utc(completed.CompletedAtUtc), completed.FromAccount, completed.ToAccount,
+                Money.Of(completed.Amount), completed.Currency, Money.Of(completed.SourceBalanceAfter))),
+            Submission.Finished { Outcome: TransferFailed failed } => BusinessFailure(failed.TransferId, "FAILED", failed.ReasonCode, failed.Reason,
+                failed.Account, failed.AvailableBalance, failed.Amount),
+            Submission.Finished { Outcome: TransferRolledBack rolledBack } => BusinessFailure(rolledBack.TransferId, "ROLLBACK", rolledBack.ReasonCode, rolledBack.Reason,
+                rolledBack.Account, null, rolledBack.Amount),
+            _ => throw new InvalidOperationException($"unexpected submission {submission}"),
+        };
+    }
+
+    private static async Task<IResult> GetTransfer(
+        string transfer_id,
+        HttpContext http,
+        TransferStatusClient statuses,
+        BalanceCache accounts)
+    {
+        if (!TransferRules.IsValidTransferId(transfer_id))
+            return ApiError.Validation("transfer_id", $"must be 1 to {TransferIds.MaxLength} characters of A-Z, a-z, 0-9, '_' or '-'");
+
+        var cancellationToken = http.RequestAborted;
+        var transfer = await statuses.GetAsync(transfer_id, cancellationToken);
+        if (!transfer.Found)
+        {
+            return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.TransferNotFound, $"No transfer with id {transfer_id}",
+                new Dictionary<string, object?> { ["transfer_id"] = transfer_id });
+        }
+
+        var caller = Caller.From(http.User);
+        if (caller.IsLimitedToOwnAccounts(Roles.Readers) && !await OwnsEitherAsync(caller, accounts, transfer, cancellationToken))
+            return ApiError.Forbidden("This transfer does not involve any of your accounts");
+
+        var failed = transfer.Status is "FAILED" or "ROLLBACK";
+        return Results.Ok(new TransferStatusResponse(
+            transfer.TransferId,
+            transfer.Status ?? "PENDING",
+            transfer.FromAccount ?? "",
+            transfer.ToAccount ?? "",
+            Money.Of(transfer.Amount),
+            transfer.Currency ?? "",
+            Timestamps.Utc(transfer.CreatedAtUtc ?? DateTime.UtcNow),
+            Timestamps.Utc(transfer.CompletedAtUtc),
+            failed ? transfer.ReasonCode : null,
+            failed ? transfer.ErrorMessage : null));
+    }
+
+    private static async Task<bool> OwnsEitherAsync(Caller caller, BalanceCache accounts, TransferStatus transfer, CancellationToken cancellationToken)
+    {
+        foreach (var accountNo in new[] { transfer.FromAccount, transfer.ToAccount })
+        {
+            if (string.IsNullOrEmpty(accountNo)) continue;
+            var account = await accounts.GetAsync(accountNo, cancellationToken);
+            if (account is not null && caller.Owns(account.ClientNo)) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>A transfer the ledger refused (through the saga): the seed's error body, with the reason code as the error code.</summary>
+    private static ApiError BusinessFailure(string transferId, string transferStatus, string reasonCode, string reason, string? account, decimal? availableBalance, decimal requestedAmount)
+    {
+        var details = new Dictionary<string, object?>();
+        if (account is not null) details["account"] = account;
+        if (reasonCode == ReasonCodes.InsufficientBalance)
+        {
+            details["available_balance"] = Money.Of(availableBalance);
+            details["requested_amount"] = Money.Of(requestedAmount);
+        }
+
+        details["transfer_id"] = transferId;
+        details["transfer_status"] = transferStatus;
+
+        var message = reasonCode switch
+        {
+            ReasonCodes.InsufficientBalance => "Account balance is insufficient for this transaction",
+            ReasonCodes.AccountRestricted => "The account is restricted and cannot take part in this transaction",
+            ReasonCodes.AccountNotFound => "The account does not exist",
+            ReasonCodes.CurrencyMismatch => "The transfer currency does not match the account currency",
+            ReasonCodes.LimitExceeded => "The amount exceeds a transfer limit",
+            _ => string.IsNullOrWhiteSpace(reason) ? "The transfer was not completed" : reason,
+        };
+        if (transferStatus == "ROLLBACK") message += "; the debit was reversed and no money moved";
+
+        return new ApiError(ErrorCodes.StatusForReason(reasonCode), reasonCode, message, details);
+    }
+}

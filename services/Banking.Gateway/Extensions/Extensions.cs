@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Banking.Gateway.Accounts;
+using Banking.Gateway.Errors;
+using Banking.Gateway.RateLimiting;
+using Banking.Gateway.Transfers;
+using Banking.ServiceDefaults;
+using MassTransit;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Banking.Gateway.Extensions;
+
+public static class Extensions
+{
+    /// <summary>Options, Redis, the bus (outcome waiters and balance-cache invalidation) and the transfer and account parts.</summary>
+    public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Window >= TimeSpan.FromSeconds(1) && o.Window <= TimeSpan.FromDays(1), "RateLimit:Window must be between 1 second and 1 day")
+            .ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value);
+
+        // Kestrel refuses bodies above the limit before they are read; the endpoints check again for other hosts.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+            kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxBodyBytes);
+
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // The seed's bodies are snake_case; amounts and times are shaped by Money and Timestamps.
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        });
+
+        builder.AddGatewayRedis();
+        builder.AddGatewayBus();
+
+        services.AddSingleton<RedisKeys>();
+        services.AddSingleton<TransferRequestReader>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<TransferStatusClient>();
+        services.AddSingleton<TransferOutcomes>();
+        services.AddSingleton<OutcomeEndpointStatus>();
+        services.AddSingleton<TransferSubmitter>();
+        services.AddSingleton<LedgerBalances>();
+        services.AddSingleton<BalanceCache>();
+        return builder;
+    }
+
+    private static void AddGatewayRedis(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IConnectionMultiplexer>(services =>
+        {
+            var configuration = services.GetRequiredService<IConfiguration>().GetConnectionString("Redis")
+                ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set.");
+            var options = ConfigurationOptions.Parse(configuration);
+            // Start even when Redis is down, and fail fast while it is: rate limiting fails open and balances are read
+            // from the ledgers, which beats requests hanging on a queue of commands Redis may never answer.
+            options.AbortOnConnectFail = false;
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+            options.ConnectTimeout = Math.Min(options.ConnectTimeout, 3000);
+            options.AsyncTimeout = Math.Min(options.AsyncTimeout, 2000);
+            options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
+            return ConnectionMultiplexer.Connect(options);
+        });
+        builder.AddRedisReadiness();
+    }
+
+    private static void AddGatewayBus(this IHostApplicationBuilder builder)
+    {
+        builder.AddBankingBus(
+            bus =>
+            {
+                // Both are placed on their endpoints explicitly below, not by ConfigureEndpoints.
+                bus.AddConsumer<TransferOutcomeConsumer>().ExcludeFromConfigureEndpoints();
+                bus.AddConsumer<BalanceChangedConsumer>().ExcludeFromConfigureEndpoints();
+            },
+            (context, cfg) =>
+            {
+                var options = context.GetRequiredService<IOptions<GatewayOptions>>().Value;
+
+                // Per instance and auto-deleted: each instance hears every outcome and completes the waiters it holds.
+                cfg.ReceiveEndpoint(new TemporaryEndpointDefinition("gateway-outcomes"), endpoint =>
+                {
+                    endpoint.ConfigureConsumer<TransferOutcomeConsumer>(context);
+                    endpoint.ConnectReceiveEndpointObserver(context.GetRequiredService<OutcomeEndpointStatus>());
+                });
+
+                // Durable and shared by all instances: the cache is shared, so one invalidation per change is enough.
+                cfg.ReceiveEndpoint(options.BalanceCacheQueue, endpoint =>
+                {
+                    // In-process retries only: redelivery with a delay needs a broker plugin we do not have.
+                    endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000, 2000, 5000));
+                    endpoint.ConfigureConsumer<BalanceChangedConsumer>(context);
+                });
+            });
+    }
+
+    /// <summary>Error bodies outermost, then routing, authentication, the per-client rate limit and authorization.</summary>
+    public static WebApplication UseGatewayPipeline(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorBodies>();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseMiddleware<RedisRateLimiter>();
+        app.UseAuthorization();
+        return app;
+    }
+}

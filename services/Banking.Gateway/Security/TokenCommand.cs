@@ -1,0 +1,95 @@
+using Banking.ServiceDefaults.Security;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Banking.Gateway.Security;
+
+/// <summary>
+/// <c>dotnet run --project services/Banking.Gateway -- token --role channel [--client-no C0001] [--minutes 60]</c>
+/// prints a token signed with the development key, so the README's curl examples work. It refuses to run
+/// outside the Development environment: real tokens come from the bank's identity provider.
+/// </summary>
+public static class TokenCommand
+{
+    public static bool IsRequested(string[] args) => args.Length > 0 && args[0] == "token";
+
+    public static int Run(string[] args, IConfiguration configuration, IHostEnvironment environment, TextWriter output, TextWriter error)
+    {
+        if (!environment.IsDevelopment())
+        {
+            error.WriteLine($"The token command only runs in the Development environment (this is '{environment.EnvironmentName}'). " +
+                            "Outside development, tokens come from the bank's identity provider.");
+            return 3;
+        }
+
+        var roles = new List<string>();
+        string? clientNo = null, subject = null;
+        var minutes = 60;
+        for (var i = 1; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            try
+            {
+                switch (args[i])
+                {
+                    case "--role": roles.Add(Value()); break;
+                    case "--client-no": clientNo = Value(); break;
+                    case "--subject": subject = Value(); break;
+                    case "--minutes" when int.TryParse(Value(), out var m) && m is > 0 and <= 24 * 60: minutes = m; break;
+                    case "--minutes": throw new ArgumentException("--minutes must be 1 to 1440");
+                    default: throw new ArgumentException($"unknown argument '{args[i]}'");
+                }
+            }
+            catch (ArgumentException e)
+            {
+                return Usage(error, e.Message);
+            }
+        }
+
+        if (roles.Count == 0) return Usage(error, "--role is required");
+        if (roles.FirstOrDefault(r => !Roles.All.Contains(r)) is { } unknown) return Usage(error, $"unknown role '{unknown}'");
+        if (roles.Contains(Roles.Customer) && string.IsNullOrEmpty(clientNo)) return Usage(error, "a customer token needs --client-no");
+
+        var jwt = configuration.GetSection(JwtOptions.Section).Get<JwtOptions>() ?? new JwtOptions();
+        if (!jwt.UsesSharedKey || Encoding.UTF8.GetByteCount(jwt.SigningKey!) < 32)
+        {
+            error.WriteLine("Jwt:SigningKey (32+ bytes) is not configured; appsettings.Development.json should hold the development key.");
+            return 4;
+        }
+
+        output.WriteLine(Issue(jwt, roles, clientNo, TimeSpan.FromMinutes(minutes), subject));
+        return 0;
+    }
+
+    /// <summary>An HS256 token with the claims the gateway reads: sub, name, role (one per role), client_no.</summary>
+    public static string Issue(JwtOptions jwt, IEnumerable<string> roles, string? clientNo, TimeSpan lifetime, string? subject = null, DateTime? notBeforeUtc = null)
+    {
+        var roleList = roles.ToList();
+        subject ??= clientNo is not null ? $"client:{clientNo}" : $"dev-{string.Join('-', roleList)}";
+        var claims = new List<Claim> { new(BankingClaims.Subject, subject), new(BankingClaims.Name, subject), new(BankingClaims.AuthMethod, "jwt") };
+        claims.AddRange(roleList.Select(role => new Claim(BankingClaims.Role, role)));
+        if (clientNo is not null) claims.Add(new Claim(BankingClaims.ClientNo, clientNo));
+
+        var notBefore = notBeforeUtc ?? DateTime.UtcNow;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = jwt.Issuer,
+            Audience = jwt.Audience,
+            Subject = new ClaimsIdentity(claims),
+            NotBefore = notBefore,
+            IssuedAt = notBefore,
+            Expires = notBefore + lifetime,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey!)), SecurityAlgorithms.HmacSha256),
+        };
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    private static int Usage(TextWriter error, string problem)
+    {
+        error.WriteLine($"token: {problem}");
+        error.WriteLine("usage: token --role customer|channel|operator|auditor|admin [--role ...] [--client-no NO] [--minutes N] [--subject NAME]");
+        return 2;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.Json;
+using Banking.Contracts;
+using Banking.Gateway.Errors;
+
+namespace Banking.Gateway.Transfers;
+
+/// <summary>
+/// Reads a transfer request with <see cref="JsonDocument"/> rather than model binding, so every problem
+/// names its field, and the amount is read exactly from its digits (never through a double).
+/// </summary>
+public sealed class TransferRequestReader(GatewayOptions options)
+{
+    private static readonly string[] KnownFields = ["from_account", "to_account", "amount", "currency", "description", "reference"];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 8,
+    };
+
+    public (TransferInput? Input, ApiError? Error) Read(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty) return Fail(ApiError.Validation("body", "is empty; a JSON object is expected"));
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
+            return Fail(ApiError.Validation("body", $"is not valid JSON{where}"));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return Fail(ApiError.Validation("body", "must be a JSON object"));
+
+            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in root.EnumerateObject())
+            {
+                var name = property.Name.Length > 64 ? property.Name[..64] : property.Name;
+                if (!KnownFields.Contains(property.Name)) return Fail(ApiError.Validation(name, "is not a field of a transfer request"));
+                if (!fields.TryAdd(property.Name, property.Value)) return Fail(ApiError.Validation(name, "appears more than once"));
+            }
+
+            var (reference, referenceError) = OptionalString(fields, "reference");
+            if (referenceError is not null) return Fail(referenceError);
+            var (from, fromError) = RequiredString(fields, "from_account");
+            if (fromError is not null) return Fail(fromError);
+            var (to, toError) = RequiredString(fields, "to_account");
+            if (toError is not null) return Fail(toError);
+            var (amount, amountError) = ExactAmount(fields);
+            if (amountError is not null) return Fail(amountError);
+            var (currency, currencyError) = RequiredString(fields, "currency");
+            if (currencyError is not null) return Fail(currencyError);
+            var (description, descriptionError) = OptionalString(fields, "description");
+            if (descriptionError is not null) return Fail(descriptionError);
+
+            // The same rules the saga applies to a message from an upstream system.
+            if (TransferRules.Validate(reference, from, to, amount, currency, description) is var (field, message))
+                return Fail(ApiError.Validation(field, message));
+
+            if (!options.Currencies.Contains(currency, StringComparer.Ordinal))
+                return Fail(ApiError.Validation("currency", $"'{currency}' is not served; accepted: {string.Join(", ", options.Currencies)}"));
+
+            if (amount > options.MaxTransferAmount)
+            {
+                return Fail(new ApiError(StatusCodes.Status422UnprocessableEntity, ErrorCodes.LimitExceeded,
+                    $"The amount exceeds the per-transfer limit of {Money.Of(options.MaxTransferAmount).ToString("F2", CultureInfo.InvariantCulture)}",
+                    new Dictionary<string, object?>
+                    {
+                        ["field"] = "amount",
+                        ["limit"] = Money.Of(options.MaxTransferAmount),
+                        ["requested_amount"] = Money.Of(amount),
+                    }));
+            }
+
+            var generated = reference is null;
+            return (new TransferInput(reference ?? TransferIds.NewTransferId(), generated, from!, to!, amount, currency!, description), null);
+        }
+    }
+
+    private static (TransferInput?, ApiError?) Fail(ApiError error) => (null, error);
+
+    private static (string?, ApiError?) RequiredString(Dictionary<string, JsonElement> fields, string name)
+    {
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, ApiError.Validation(name, "is required"));
+        return value.ValueKind == JsonValueKind.String ? (value.GetString(), null) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+    }
+
+    private static (string?, ApiError?) OptionalString(Dictionary<string, JsonElement> fields, string name)
+    {
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, null);
+        return value.ValueKind == JsonValueKind.String ? (value.GetString(), null) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+    }
+
+    private static (decimal, ApiError?) ExactAmount(Dictionary<string, JsonElement> fields)
+    {
+        if (!fields.TryGetValue("amount", out var value) || value.ValueKind == JsonValueKind.Null) return (0, ApiError.Validation("amount", "is required"));
+        if (value.ValueKind != JsonValueKind.Number) return (0, ApiError.Validation("amount", $"must be a JSON number, not {Describe(value)}"));
+
+        // decimal.Parse would round a number with more digits than a decimal holds (1.000000000000000000000000000001
+        // would become 1.00); counting the decimals in the text itself cannot be fooled that way.
+        var decimals = DecimalPlaces(value.GetRawText());
+        if (decimals > 2) return (0, ApiError.Validation("amount", "must have at most 2 decimal places"));
+        if (!value.TryGetDecimal(out var amount) || amount > TransferRules.MaxRepresentableAmount)
+            return (0, ApiError.Validation("amount", "is too large"));
+        return (amount, null);
+    }
+
+    /// <summary>Significant decimal places of a JSON number's text (trailing zeros do not count; exponents do).</summary>
+    public static long DecimalPlaces(string number)
+    {
+        var text = number.AsSpan();
+        var exponentAt = text.IndexOfAny('e', 'E');
+        long exponent = 0;
+        if (exponentAt >= 0)
+        {
+            // More than 18 digits of exponent saturate; the amount is out of range either way.
+            if (!long.TryParse(text[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
+                exponent = text[exponentAt + 1] == '-' ? -1_000_000 : 1_000_000;
+            text = text[..exponentAt];
+        }
+
+        var point = text.IndexOf('.');
+        var integer = (point >= 0 ? text[..point] : text).TrimStart('-');
+        var fraction = point >= 0 ? text[(point + 1)..] : [];
+        long places = fraction.Length - exponent;
+
+        // Trailing zeros of the digits (1000e-3, 1.500) do not make a value more precise.
+        var digits = string.Concat(integer, fraction).AsSpan();
+        var trailingZeros = digits.Length - digits.TrimEnd('0').Length;
+        places -= Math.Min(trailingZeros, Math.Max(0, places));
+        return Math.Max(0, places);
+    }
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
+}

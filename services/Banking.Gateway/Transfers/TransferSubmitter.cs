@@ -1,0 +1,153 @@
+using Banking.Contracts.Transfers;
+using Banking.Gateway.Accounts;
+using Banking.Gateway.Errors;
+using Banking.Gateway.Security;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Banking.Gateway.Transfers;
+
+/// <summary>What became of a submitted transfer request, before it is turned into HTTP.</summary>
+public abstract record Submission(bool Replayed)
+{
+    /// <summary>The transfer is final: TransferCompleted, TransferFailed or TransferRolledBack.</summary>
+    public sealed record Finished(object Outcome, bool Replayed) : Submission(Replayed);
+
+    /// <summary>Published and confirmed by the broker; no outcome within the wait.</summary>
+    public sealed record Pending(bool Replayed) : Submission(Replayed);
+
+    /// <summary>The reference belongs to a different request.</summary>
+    public sealed record Conflict() : Submission(false);
+}
+
+/// <summary>
+/// Turns a valid request into a published <see cref="TransferRequested"/> and waits for its outcome.
+/// The order matters: claim the reference, register the waiter, publish (confirmed by the broker), wait.
+/// A publish that fails releases the claim, so nothing is half-started and a retry goes through.
+/// </summary>
+public sealed class TransferSubmitter(
+    IBus bus,
+    IdempotencyStore idempotency,
+    TransferStatusClient statuses,
+    TransferOutcomes outcomes,
+    OutcomeEndpointStatus outcomeEndpoint,
+    BalanceCache balances,
+    IOptions<GatewayOptions> options,
+    ILogger<TransferSubmitter> logger)
+{
+    public async Task<Submission> SubmitAsync(TransferInput input, Caller caller, CancellationToken cancellationToken)
+    {
+        var (claim, _) = await idempotency.ClaimAsync(input.Reference, input.RequestHash);
+        if (claim == ClaimOutcome.OtherRequest) return new Submission.Conflict();
+
+        var replayed = claim == ClaimOutcome.SameRequest;
+        if (claim is ClaimOutcome.Claimed or ClaimOutcome.Unavailable && !input.ReferenceGenerated)
+        {
+            // Redis may have forgotten the reference (TTL, restart): the orchestrator's record is the authority.
+            var recorded = await RecordedTransferAsync(input.Reference, cancellationToken);
+            if (recorded is { Found: true })
+            {
+                if (!IsSameRequest(input, recorded))
+                {
+                    if (claim == ClaimOutcome.Claimed)
+                    {
+                        if (recorded.RequestHash is { } known) await idempotency.RememberAsync(input.Reference, known);
+                        else await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
+                    }
+
+                    return new Submission.Conflict();
+                }
+
+                // With Redis down the record is all we know. After a fresh claim it is not marked: a concurrent copy of
+                // this very request may simply have been published first, and exactly one of N copies is the original.
+                replayed = claim == ClaimOutcome.Unavailable;
+            }
+        }
+
+        using var waiter = outcomes.Register(input.Reference);
+        await PublishAsync(input, caller, releaseClaimOnFailure: claim == ClaimOutcome.Claimed, cancellationToken);
+
+        var outcome = await waiter.WaitAsync(TimeSpan.FromMilliseconds(options.Value.SyncWaitMs), cancellationToken);
+        if (outcome is null) return new Submission.Pending(replayed);
+
+        // A final event for this reference but other money: the reference was used before by another request
+        // that neither Redis nor (in time) the orchestrator told us about. Never report someone else's outcome as ours.
+        if (!OutcomeMatches(input, outcome)) return new Submission.Conflict();
+
+        // Before answering, so that the caller's next balance read cannot see a balance from before the transfer.
+        await DropCachedBalancesAsync(input);
+        return new Submission.Finished(outcome, replayed);
+    }
+
+    private async Task PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnFailure, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
+        var details = new Dictionary<string, object?> { ["transfer_id"] = input.Reference };
+        try
+        {
+            if (!await outcomeEndpoint.WaitUntilReadyAsync(timeout, cancellationToken))
+                throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", details: details);
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            // With publisher confirms on, this completes only once the broker has the message.
+            await bus.Publish(new TransferRequested
+            {
+                TransferId = input.Reference,
+                FromAccount = input.FromAccount,
+                ToAccount = input.ToAccount,
+                Amount = input.Amount,
+                Currency = input.Currency,
+                Description = input.Description,
+                RequestedBy = caller.Describe(),
+                Channel = "REST",
+                RequestedAtUtc = DateTime.UtcNow,
+                RequestHash = input.RequestHash,
+            }, deadline.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (releaseClaimOnFailure) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
+            if (e is ServiceUnavailableException) throw;
+            throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", e, details);
+        }
+    }
+
+    private async Task<TransferStatus?> RecordedTransferAsync(string reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await statuses.GetAsync(reference, cancellationToken);
+        }
+        catch (ServiceUnavailableException e)
+        {
+            // The saga dedupes by transfer id, so publishing is still safe; the outcome check below is the backstop.
+            logger.LogWarning(e, "Could not check {TransferId} with the orchestrator before publishing", reference);
+            return null;
+        }
+    }
+
+    private static bool IsSameRequest(TransferInput input, TransferStatus recorded) => recorded.RequestHash is { } hash
+        ? hash == input.RequestHash
+        : input.SameMoneyAs(recorded.FromAccount, recorded.ToAccount, recorded.Amount, recorded.Currency) && recorded.Description == input.Description;
+
+    private static bool OutcomeMatches(TransferInput input, object outcome) => outcome switch
+    {
+        TransferCompleted c => input.SameMoneyAs(c.FromAccount, c.ToAccount, c.Amount, c.Currency),
+        TransferRolledBack r => input.SameMoneyAs(r.FromAccount, r.ToAccount, r.Amount, r.Currency),
+        TransferFailed f => input.SameMoneyAs(f.FromAccount, f.ToAccount, f.Amount, f.Currency),
+        _ => false,
+    };
+
+    private async Task DropCachedBalancesAsync(TransferInput input)
+    {
+        try
+        {
+            await balances.InvalidateAsync(input.FromAccount, input.ToAccount);
+        }
+        catch (Exception e) when (RedisKeys.IsUnavailable(e))
+        {
+            logger.LogWarning(e, "Could not drop cached balances after transfer {TransferId}", input.Reference);
+        }
+    }
+}
