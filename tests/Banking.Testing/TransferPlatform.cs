@@ -1,0 +1,238 @@
+using System.Text;
+using System.Text.Json;
+using MySqlConnector;
+using RabbitMQ.Client;
+
+namespace Banking.Testing;
+
+/// <summary>
+/// DebitService, CreditService and the Orchestrator as real processes on fresh databases and a fresh virtual host:
+/// the platform as it runs, for end-to-end and fault tests. Transfers go in as upstream systems send them (plain
+/// JSON on <c>transfer-requests</c>); what happened is read back from the three databases.
+/// </summary>
+public sealed class TransferPlatform : IAsyncDisposable
+{
+    public const string TransferRequestsQueue = "transfer-requests";
+
+    private TransferPlatform(RealServers servers, string name, string db1, string db2, string core, Uri broker)
+    {
+        Servers = servers;
+        Name = name;
+        Db1 = db1;
+        Db2 = db2;
+        Core = core;
+        Broker = broker;
+    }
+
+    public RealServers Servers { get; }
+    public string Name { get; }
+    public string Db1 { get; }
+    public string Db2 { get; }
+    public string Core { get; }
+    public Uri Broker { get; }
+    public ServiceProcess Debit { get; private set; } = null!;
+    public ServiceProcess Credit { get; private set; } = null!;
+    public ServiceProcess Orchestrator { get; private set; } = null!;
+
+    /// <param name="orchestratorSettings">Extra settings for the orchestrator, e.g. <c>Transfers__StepTimeout</c>.</param>
+    public static async Task<TransferPlatform> StartAsync(string name, IDictionary<string, string>? orchestratorSettings = null)
+    {
+        var servers = await RealServers.GetAsync();
+        var platform = new TransferPlatform(servers, name,
+            await servers.CreateDatabaseAsync(1, $"{name}_db1"),
+            await servers.CreateDatabaseAsync(2, $"{name}_db2"),
+            await servers.CreateDatabaseAsync(1, $"{name}_core"),
+            await servers.CreateVirtualHostAsync(name));
+
+        var common = new Dictionary<string, string> { ["ConnectionStrings__RabbitMq"] = platform.Broker.ToString() };
+        platform.Debit = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>(common)
+        {
+            ["ConnectionStrings__Ledger"] = platform.Db1,
+            ["Ledger__SeedDemoAccounts"] = "true",
+        });
+        platform.Credit = new ServiceProcess("Banking.CreditService", new Dictionary<string, string>(common)
+        {
+            ["ConnectionStrings__Ledger"] = platform.Db2,
+            ["Ledger__SeedDemoAccounts"] = "true",
+        });
+        var orchestrator = new Dictionary<string, string>(common)
+        {
+            ["ConnectionStrings__Core"] = platform.Core,
+            ["Transfers__StepTimeout"] = "00:00:02",
+            ["Transfers__MaxBackoff"] = "00:00:05",
+            ["Transfers__SweepInterval"] = "00:00:00.500",
+        };
+        foreach (var (key, value) in orchestratorSettings ?? new Dictionary<string, string>()) orchestrator[key] = value;
+        platform.Orchestrator = new ServiceProcess("Banking.Orchestrator", orchestrator);
+
+        await Task.WhenAll(platform.Debit.StartAsync(), platform.Credit.StartAsync(), platform.Orchestrator.StartAsync());
+        return platform;
+    }
+
+    /// <summary>Publishes a transfer request the way a system in any language would: plain JSON, persistent, with a message id, confirmed by the broker.</summary>
+    public async Task SubmitAsync(string transferId, string from, string to, decimal amount, string currency = "CNY", Guid? messageId = null, string? description = null)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["transfer_id"] = transferId,
+            ["from_account"] = from,
+            ["to_account"] = to,
+            ["amount"] = amount,
+            ["currency"] = currency,
+            ["description"] = description ?? "end-to-end test",
+            ["requested_by"] = "tests",
+        });
+        await PublishRawAsync(body, messageId ?? Guid.NewGuid());
+    }
+
+    public Task PublishRawAsync(string json, Guid? messageId, string queue = TransferRequestsQueue) =>
+        PublishAsync(json, messageId, queue, "application/json");
+
+    /// <summary>Sends a MassTransit envelope straight to a queue, as a service's bus would have.</summary>
+    public Task PublishRawEnvelopeAsync(string envelope, string queue) =>
+        PublishAsync(envelope, null, queue, "application/vnd.masstransit+json");
+
+    private async Task PublishAsync(string json, Guid? messageId, string queue, string contentType)
+    {
+        var factory = new ConnectionFactory { Uri = Broker };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
+        if (messageId is { } id) properties.MessageId = id.ToString();
+        await channel.BasicPublishAsync("", queue, mandatory: true, properties, Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Waits until the transfer is SUCCESS, FAILED or ROLLBACK and returns its transfer_log row.</summary>
+    public async Task<TransferRow> WaitForFinalAsync(string transferId, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        TransferRow? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await TransferAsync(transferId);
+            if (last is { Status: "SUCCESS" or "FAILED" or "ROLLBACK" }) return last;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"transfer {transferId} is not final after {within ?? TimeSpan.FromSeconds(60)}: {last?.ToString() ?? "no row"}");
+    }
+
+    /// <summary>Waits until the saga is in <paramref name="state"/>.</summary>
+    public async Task<TransferRow> WaitForStateAsync(string transferId, string state, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        TransferRow? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await TransferAsync(transferId);
+            if (last?.State == state) return last;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"transfer {transferId} never reached {state}: {last?.ToString() ?? "no row"}");
+    }
+
+    public async Task<TransferRow?> TransferAsync(string transferId)
+    {
+        await using var connection = new MySqlConnection(Core);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(
+            "SELECT status, current_state, reason_code, source_balance_after, amount_at_risk FROM transfer_log WHERE transfer_id = @id", connection);
+        command.Parameters.AddWithValue("@id", transferId);
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return null;
+        return new TransferRow(transferId, reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetDecimal(3), reader.IsDBNull(4) ? null : reader.GetDecimal(4));
+    }
+
+    public async Task<IReadOnlyList<(string EventType, string? Actor, string? Details)>> TimelineAsync(string transferId)
+    {
+        await using var connection = new MySqlConnection(Core);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand("SELECT event_type, actor, details FROM transfer_event WHERE transfer_id = @id ORDER BY id", connection);
+        command.Parameters.AddWithValue("@id", transferId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var events = new List<(string, string?, string?)>();
+        while (await reader.ReadAsync()) events.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        return events;
+    }
+
+    public string LedgerOf(int database) => database == 1 ? Db1 : Db2;
+
+    public async Task<decimal> BalanceAsync(int database, string accountNo) =>
+        await ScalarAsync<decimal>(LedgerOf(database),
+            "SELECT b.TOTAL_AMOUNT FROM rb_acct a JOIN rb_acct_balance b ON b.INTERNAL_KEY = a.INTERNAL_KEY WHERE a.BASE_ACCT_NO = @p", accountNo);
+
+    /// <summary>Sum of all balances of one ledger: with the other ledger's, the money in the bank.</summary>
+    public async Task<decimal> TotalAsync(int database) =>
+        await ScalarAsync<decimal>(LedgerOf(database), "SELECT COALESCE(SUM(TOTAL_AMOUNT), 0) FROM rb_acct_balance", "");
+
+    /// <summary>The transfer's rb_tran_hist rows in one ledger as (TRAN_TYPE, CR_DR_IND, TRAN_AMT).</summary>
+    public async Task<IReadOnlyList<(string Type, string Direction, decimal Amount)>> HistoryAsync(int database, string transferId)
+    {
+        await using var connection = new MySqlConnection(LedgerOf(database));
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand("SELECT TRAN_TYPE, CR_DR_IND, TRAN_AMT FROM rb_tran_hist WHERE REFERENCE = @id ORDER BY TRAN_TIMESTAMP, SEQ_NO", connection);
+        command.Parameters.AddWithValue("@id", transferId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, string, decimal)>();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetDecimal(2)));
+        return rows;
+    }
+
+    /// <summary>Opens an account directly in a ledger (tests that need their own accounts).</summary>
+    public async Task CreateAccountAsync(int database, long internalKey, string accountNo, decimal balance, string status = "A", string currency = "CNY", string clientNo = "T0001")
+    {
+        await using var connection = new MySqlConnection(LedgerOf(database));
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand("""
+            INSERT INTO rb_acct (INTERNAL_KEY, CLIENT_NO, BASE_ACCT_NO, ACCT_NAME, ACCT_CCY, ACCT_STATUS, ACCT_BRANCH, ACCT_OPEN_DATE)
+            VALUES (@key, @client, @no, 'test account', @ccy, @status, '0001', UTC_TIMESTAMP());
+            INSERT INTO rb_acct_balance (INTERNAL_KEY, CLIENT_NO, TOTAL_AMOUNT, LAST_CHANGE_DATE) VALUES (@key, @client, @balance, UTC_TIMESTAMP());
+            """, connection);
+        command.Parameters.AddWithValue("@key", internalKey);
+        command.Parameters.AddWithValue("@client", clientNo);
+        command.Parameters.AddWithValue("@no", accountNo);
+        command.Parameters.AddWithValue("@ccy", currency);
+        command.Parameters.AddWithValue("@status", status);
+        command.Parameters.AddWithValue("@balance", balance);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<int> QueueDepthAsync(string queue)
+    {
+        using var http = Servers.ManagementClient();
+        var vhost = Uri.EscapeDataString(Broker.AbsolutePath.TrimStart('/').Length == 0 ? "/" : Uri.UnescapeDataString(Broker.AbsolutePath.TrimStart('/')));
+        using var response = await http.GetAsync($"api/queues/{vhost}/{Uri.EscapeDataString(queue)}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return 0;
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
+    }
+
+    public async Task PurgeQueueAsync(string queue)
+    {
+        using var http = Servers.ManagementClient();
+        var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(Broker.AbsolutePath.TrimStart('/')));
+        (await http.DeleteAsync($"api/queues/{vhost}/{Uri.EscapeDataString(queue)}/contents")).EnsureSuccessStatusCode();
+    }
+
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql, string parameter)
+    {
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection);
+        command.Parameters.AddWithValue("@p", parameter);
+        var value = await command.ExecuteScalarAsync();
+        return (T)Convert.ChangeType(value ?? throw new InvalidOperationException($"no result for {sql} ({parameter})"), typeof(T));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Orchestrator.DisposeAsync();
+        await Debit.DisposeAsync();
+        await Credit.DisposeAsync();
+    }
+}
+
+public sealed record TransferRow(string TransferId, string Status, string State, string? ReasonCode, decimal? SourceBalanceAfter, decimal? AmountAtRisk);
