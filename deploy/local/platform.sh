@@ -73,7 +73,7 @@ wait_ready() {
   local name="$1" port deadline
   port="$(port_of "$name")"
   deadline=$((SECONDS + READY_LIMIT))
-  until curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready"; do
+  until curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready"; do
     if ! alive "$pids/$name.pid"; then
       echo "ERROR: $name exited before it was ready; last lines of $logs/$name.log:" >&2
       tail -n 30 "$logs/$name.log" >&2 || true
