@@ -1,4 +1,5 @@
 using Banking.Orchestrator.Apis;
+using Banking.Orchestrator.Dashboard;
 using Banking.Orchestrator.Extensions;
 using Banking.ServiceDefaults;
 
@@ -6,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTransferOrchestration();
 builder.AddOperatorSecurity();
+builder.AddSagaDashboard();
 
 var app = builder.Build();
 if (OrchestratorExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync();
@@ -14,6 +16,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOperatorApi();
+app.MapSagaDashboard();
 await app.RunAsync();
 return 0;
 

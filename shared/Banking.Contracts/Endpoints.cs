@@ -12,10 +12,10 @@ public static class Endpoints
     /// <summary>CreditService: CreditAccount, CancelCredit.</summary>
     public const string CreditLedger = "credit-ledger";
 
-    /// <summary>DebitService's answers to GetAccountBalance for DB1 accounts.</summary>
+    /// <summary>DebitService's read-only queries on DB1: GetAccountBalance, GetLedgerEntries, GetLedgerStatus.</summary>
     public const string DebitBalance = "debit-balance";
 
-    /// <summary>CreditService's answers to GetAccountBalance for DB2 accounts.</summary>
+    /// <summary>CreditService's read-only queries on DB2: GetAccountBalance, GetLedgerEntries, GetLedgerStatus.</summary>
     public const string CreditBalance = "credit-balance";
 
     /// <summary>The orchestrator's saga: every transfer event lands here.</summary>

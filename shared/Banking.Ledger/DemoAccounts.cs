@@ -57,10 +57,15 @@ public static class DemoAccounts
         if (prefix.Length is 0 or > 8 || !prefix.All(char.IsAsciiDigit))
             throw new ArgumentException("The prefix is 1 to 8 digits.", nameof(prefix));
 
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(count, 1_000_000_000);
+
+        // The key spells out the whole prefix (its leading "1" keeps leading zeros apart: "5" and "05"), the
+        // database and the index, so no two (database, prefix, index) share a key; at most 1 + 8 + 1 + 9 digits.
         var db = (int)database;
+        var block = (long.Parse("1" + prefix) * 10 + db) * 1_000_000_000L;
         return [.. Enumerable.Range(1, count).Select(i => new DemoAccount(
             database,
-            InternalKey: 1_000_000_000L * db + long.Parse(prefix) * 10_000_000L % 1_000_000_000L + i,
+            InternalKey: block + i,
             AccountNo: $"{prefix}{db}{i:D10}",
             ClientNo: $"L{prefix}{i:D8}",
             Name: $"Load test {db}-{i}",

@@ -20,8 +20,8 @@ public static class LedgerServiceExtensions
 
     /// <summary>
     /// The ledger database (<c>ConnectionStrings:Ledger</c>) and the bus: <paramref name="ledgerQueue"/> takes the
-    /// service's ledger commands behind the transactional outbox; <paramref name="balanceQueue"/> answers balance
-    /// questions outside it.
+    /// service's ledger commands behind the transactional outbox; <paramref name="balanceQueue"/> answers read-only
+    /// questions (balances, a transfer's rows, the outbox backlog) outside it.
     /// </summary>
     public static IHostApplicationBuilder AddLedgerService(
         this IHostApplicationBuilder builder,
@@ -48,6 +48,8 @@ public static class LedgerServiceExtensions
             bus.AddTransactionalOutbox<LedgerDbContext>();
             addLedgerConsumers(bus);
             bus.AddConsumer<GetAccountBalanceConsumer>().Endpoint(e => e.Name = balanceQueue);
+            bus.AddConsumer<GetLedgerEntriesConsumer>().Endpoint(e => e.Name = balanceQueue);
+            bus.AddConsumer<GetLedgerStatusConsumer>().Endpoint(e => e.Name = balanceQueue);
 
             bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
             {

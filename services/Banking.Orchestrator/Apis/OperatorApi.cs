@@ -23,13 +23,14 @@ public static class OperatorApi
     {
         var transfers = app.MapGroup("/api/v1/operator/transfers").RequireAuthorization(Policies.Operators);
         transfers.MapPost("/{transferId}/retry", (string transferId, [FromBody] OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
-            Act(transferId, body, user, db, ct, (operatorName, reason) => bus.Publish(new RetryTransfer { TransferId = transferId, RequestedBy = operatorName, Reason = reason }, ct)));
+            ActAsync(transferId, body, user, db, ct, (operatorName, reason) => bus.Publish(new RetryTransfer { TransferId = transferId, RequestedBy = operatorName, Reason = reason }, ct)));
         transfers.MapPost("/{transferId}/abort", (string transferId, [FromBody] OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
-            Act(transferId, body, user, db, ct, (operatorName, reason) => bus.Publish(new AbortTransfer { TransferId = transferId, RequestedBy = operatorName, Reason = reason }, ct)));
+            ActAsync(transferId, body, user, db, ct, (operatorName, reason) => bus.Publish(new AbortTransfer { TransferId = transferId, RequestedBy = operatorName, Reason = reason }, ct)));
         return app;
     }
 
-    private static async Task<IResult> Act(string transferId, OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, CancellationToken ct, Func<string, string, Task> send)
+    /// <summary>Checks the transfer can take the action, then sends it with the operator's name; shared with the dashboard.</summary>
+    public static async Task<IResult> ActAsync(string transferId, OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, CancellationToken ct, Func<string, string, Task> send)
     {
         if (!TransferRules.IsValidTransferId(transferId))
             return OperatorErrors.Validation("transfer_id", "transfer_id must be 1 to 50 characters of A-Z, a-z, 0-9, '_' or '-'");

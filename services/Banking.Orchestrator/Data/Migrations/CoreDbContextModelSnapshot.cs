@@ -373,8 +373,17 @@ namespace Banking.Orchestrator.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_transfer_log_correlation_id");
 
+                    b.HasIndex("FromAccount")
+                        .HasDatabaseName("idx_transfer_log_from_account");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("idx_transfer_log_next_attempt_at");
+
+                    b.HasIndex("ToAccount")
+                        .HasDatabaseName("idx_transfer_log_to_account");
+
+                    b.HasIndex("CurrentState", "CreatedAt")
+                        .HasDatabaseName("idx_transfer_log_state_created");
 
                     b.HasIndex("CurrentState", "Id")
                         .HasDatabaseName("idx_transfer_log_state_id");

@@ -210,6 +210,11 @@ namespace Banking.Orchestrator.Data.Migrations
                 column: "transfer_id");
 
             migrationBuilder.CreateIndex(
+                name: "idx_transfer_log_from_account",
+                table: "transfer_log",
+                column: "from_account");
+
+            migrationBuilder.CreateIndex(
                 name: "idx_transfer_log_from_account_id",
                 table: "transfer_log",
                 columns: new[] { "from_account", "id" });
@@ -220,9 +225,19 @@ namespace Banking.Orchestrator.Data.Migrations
                 column: "next_attempt_at");
 
             migrationBuilder.CreateIndex(
+                name: "idx_transfer_log_state_created",
+                table: "transfer_log",
+                columns: new[] { "current_state", "created_at" });
+
+            migrationBuilder.CreateIndex(
                 name: "idx_transfer_log_state_id",
                 table: "transfer_log",
                 columns: new[] { "current_state", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "idx_transfer_log_to_account",
+                table: "transfer_log",
+                column: "to_account");
 
             migrationBuilder.CreateIndex(
                 name: "idx_transfer_log_to_account_id",

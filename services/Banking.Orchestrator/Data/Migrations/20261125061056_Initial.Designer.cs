@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Banking.Orchestrator.Data.Migrations
 {
     [DbContext(typeof(CoreDbContext))]
-    [Migration("20261125055454_Initial")]
+    [Migration("20261125061056_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -376,8 +376,17 @@ namespace Banking.Orchestrator.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_transfer_log_correlation_id");
 
+                    b.HasIndex("FromAccount")
+                        .HasDatabaseName("idx_transfer_log_from_account");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("idx_transfer_log_next_attempt_at");
+
+                    b.HasIndex("ToAccount")
+                        .HasDatabaseName("idx_transfer_log_to_account");
+
+                    b.HasIndex("CurrentState", "CreatedAt")
+                        .HasDatabaseName("idx_transfer_log_state_created");
 
                     b.HasIndex("CurrentState", "Id")
                         .HasDatabaseName("idx_transfer_log_state_id");

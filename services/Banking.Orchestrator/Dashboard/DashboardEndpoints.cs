@@ -1,0 +1,217 @@
+using System.Reflection;
+using System.Security.Claims;
+using Banking.Contracts;
+using Banking.Contracts.Transfers;
+using Banking.Orchestrator.Apis;
+using Banking.Orchestrator.Data;
+using Banking.Orchestrator.StateMachines;
+using Banking.ServiceDefaults.Security;
+using MassTransit;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Banking.Orchestrator.Dashboard;
+
+/// <summary>
+/// The saga dashboard: a static page and the JSON it reads, behind a cookie session opened with a bank token.
+/// Reading needs operator, auditor or admin; acting needs operator. Actions are POSTs with an antiforgery token,
+/// so no link, image or foreign form can trigger one.
+/// </summary>
+public static class DashboardEndpoints
+{
+    public const string Scheme = "Dashboard";
+    public const string Readers = "dashboard-readers";
+    public const string Actors = "dashboard-actors";
+    private const string CsrfHeader = "X-CSRF-TOKEN";
+
+    public static IHostApplicationBuilder AddSagaDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
+        builder.Services.AddScoped<DashboardQueries>();
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.HeaderName = CsrfHeader;
+            options.Cookie.Name = "banking.dashboard.csrf";
+            options.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        builder.Services.AddAuthentication()
+            .AddCookie(Scheme, options =>
+            {
+                options.Cookie.Name = "banking.dashboard";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Strict;
+                options.SlidingExpiration = true;
+                options.LoginPath = "/dashboard/login";
+                options.AccessDeniedPath = "/dashboard/login";
+                // The JSON API answers 401/403; only the page redirects to the login form.
+                options.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
+                options.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
+            });
+        builder.Services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<IOptions<DashboardOptions>>((cookie, dashboard) => cookie.ExpireTimeSpan = dashboard.Value.SessionLifetime);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Readers, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator, Roles.Auditor, Roles.Admin))
+            .AddPolicy(Actors, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator));
+        return builder;
+    }
+
+    private static Task Deny(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/dashboard/api"))
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    public static IEndpointRouteBuilder MapSagaDashboard(this IEndpointRouteBuilder app)
+    {
+        // Without a session the cookie scheme sends the browser to the login form.
+        app.MapGet("/dashboard", () => Asset("index.html", "text/html; charset=utf-8")).RequireAuthorization(Readers);
+        app.MapGet("/dashboard/login", (HttpContext http, IAntiforgery antiforgery) => LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, error: null)).AllowAnonymous();
+        app.MapPost("/dashboard/login", Login).AllowAnonymous();
+        app.MapGet("/dashboard/app.js", () => Asset("app.js", "text/javascript; charset=utf-8")).AllowAnonymous();
+        app.MapGet("/dashboard/app.css", () => Asset("app.css", "text/css; charset=utf-8")).AllowAnonymous();
+
+        var api = app.MapGroup("/dashboard/api").RequireAuthorization(Readers);
+        api.MapPost("/logout", async (HttpContext http, IAntiforgery antiforgery) =>
+        {
+            await antiforgery.ValidateRequestAsync(http);
+            await http.SignOutAsync(Scheme);
+            return Results.NoContent();
+        });
+        api.MapGet("/session", (HttpContext http, IAntiforgery antiforgery) => Results.Json(new
+        {
+            name = http.User.FindFirst(BankingClaims.Name)?.Value,
+            roles = http.User.FindAll(BankingClaims.Role).Select(c => c.Value),
+            can_act = http.User.HasClaim(BankingClaims.Role, Roles.Operator),
+            full_account_numbers = SeesFullAccountNumbers(http.User),
+            csrf_token = antiforgery.GetAndStoreTokens(http).RequestToken,
+        }));
+        api.MapGet("/overview", async (DashboardQueries queries, CancellationToken ct) => Results.Json(await queries.OverviewAsync(ct)));
+        api.MapGet("/transfers", async (HttpContext http, DashboardQueries queries, CancellationToken ct) =>
+            ParseFilter(http.Request.Query) is { } filter
+                ? Results.Json(await queries.ListAsync(filter, SeesFullAccountNumbers(http.User), ct))
+                : OperatorErrors.Validation("query", "a filter value is malformed (dates ISO-8601, amounts decimal, limit 1-200)"));
+        api.MapGet("/transfers/{transferId}", async (string transferId, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
+            await queries.DetailAsync(transferId, SeesFullAccountNumbers(http.User), ct) is { } detail ? Results.Json(detail) : OperatorErrors.NotFound(transferId));
+
+        var actions = api.MapGroup("/transfers/{transferId}").RequireAuthorization(Actors);
+        actions.MapPost("/retry", (string transferId, [FromBody] OperatorApi.OperatorActionRequest? body, HttpContext http, IAntiforgery antiforgery, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
+            Act(http, antiforgery, db, transferId, body, ct, (who, reason) => bus.Publish(new RetryTransfer { TransferId = transferId, RequestedBy = who, Reason = reason }, ct)));
+        actions.MapPost("/abort", (string transferId, [FromBody] OperatorApi.OperatorActionRequest? body, HttpContext http, IAntiforgery antiforgery, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
+            Act(http, antiforgery, db, transferId, body, ct, (who, reason) => bus.Publish(new AbortTransfer { TransferId = transferId, RequestedBy = who, Reason = reason }, ct)));
+        return app;
+    }
+
+    private static async Task<IResult> Act(HttpContext http, IAntiforgery antiforgery, CoreDbContext db, string transferId, OperatorApi.OperatorActionRequest? body, CancellationToken ct, Func<string, string, Task> send)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+            return Results.Json(new { error = new { code = "CSRF_TOKEN_INVALID", message = "the page's security token is missing or stale; reload the page", details = new { }, timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), trace_id = System.Diagnostics.Activity.Current?.TraceId.ToString() } }, statusCode: StatusCodes.Status400BadRequest);
+        return await OperatorApi.ActAsync(transferId, body, http.User, db, ct, send);
+    }
+
+    private static async Task<IResult> Login(HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> bearer, ILoggerFactory loggers)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "The form expired; please try again.");
+
+        var form = await http.Request.ReadFormAsync();
+        var token = form["token"].ToString().Trim();
+        var parameters = bearer.Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            loggers.CreateLogger("Banking.Orchestrator.Dashboard").LogWarning("Dashboard login refused: {Reason}", result.Exception?.GetType().Name ?? "invalid token");
+            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "This token is not valid (expired, or not issued by the bank).");
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(result.ClaimsIdentity.Claims, Scheme, BankingClaims.Name, BankingClaims.Role));
+        if (!IsReader(principal))
+            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "The dashboard is for the operator, auditor and admin roles.");
+
+        await http.SignInAsync(Scheme, principal);
+        return Results.Redirect("/dashboard");
+    }
+
+    private static bool IsReader(ClaimsPrincipal user) =>
+        user.HasClaim(BankingClaims.Role, Roles.Operator) || user.HasClaim(BankingClaims.Role, Roles.Auditor) || user.HasClaim(BankingClaims.Role, Roles.Admin);
+
+    /// <summary>Operators and admins resolve customer cases and need full numbers; auditors review patterns and see them masked.</summary>
+    private static bool SeesFullAccountNumbers(ClaimsPrincipal user) =>
+        user.HasClaim(BankingClaims.Role, Roles.Operator) || user.HasClaim(BankingClaims.Role, Roles.Admin);
+
+    private static DashboardQueries.ListFilter? ParseFilter(IQueryCollection q)
+    {
+        static bool TryDate(string? s, out DateTime? value)
+        {
+            value = null;
+            if (string.IsNullOrEmpty(s)) return true;
+            if (!DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var d)) return false;
+            value = d;
+            return true;
+        }
+
+        static bool TryDecimal(string? s, out decimal? value)
+        {
+            value = null;
+            if (string.IsNullOrEmpty(s)) return true;
+            if (!decimal.TryParse(s, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var d)) return false;
+            value = d;
+            return true;
+        }
+
+        var state = q["state"].ToString();
+        if (state.Length > 0 && !DashboardQueries.AllStates.Contains(state)) return null;
+        if (!TryDate(q["from"], out var from) || !TryDate(q["to"], out var to)) return null;
+        if (!TryDecimal(q["min_amount"], out var min) || !TryDecimal(q["max_amount"], out var max)) return null;
+        int? minAge = null;
+        if (q["min_age_minutes"].ToString() is { Length: > 0 } a) { if (!int.TryParse(a, out var m) || m < 0) return null; minAge = m; }
+        long? cursor = null;
+        if (q["cursor"].ToString() is { Length: > 0 } c) { if (!long.TryParse(c, out var k)) return null; cursor = k; }
+        var limit = 50;
+        if (q["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, out limit) || limit is < 1 or > 200)) return null;
+        var account = q["account"].ToString();
+        if (account.Length > 0 && (account.Length > 32 || !account.All(char.IsAsciiDigit))) return null;
+        var reference = q["reference"].ToString();
+        if (reference.Length > 0 && !TransferRules.IsValidTransferId(reference)) return null;
+
+        return new DashboardQueries.ListFilter(state.Length > 0 ? state : null, q["stuck"] == "true", minAge, account.Length > 0 ? account : null,
+            reference.Length > 0 ? reference : null, from, to, min, max, q["sort"] == "oldest", cursor, limit);
+    }
+
+    private static IResult Asset(string name, string contentType)
+    {
+        var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream($"Banking.Orchestrator.Dashboard.wwwroot.{name}")
+            ?? throw new InvalidOperationException($"dashboard asset {name} is not embedded");
+        return Results.Stream(stream, contentType);
+    }
+
+    private static IResult LoginPage(string csrf, string? error)
+    {
+        var message = error is null ? "" : $"<p class=\"error\" role=\"alert\">{System.Net.WebUtility.HtmlEncode(error)}</p>";
+        return Results.Content($$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Sign in · Transfer operations</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/dashboard/app.css"></head>
+            <body class="login"><main>
+            <h1>Transfer operations</h1>
+            <p>Sign in with your bank token (role operator, auditor or admin).</p>
+            {{message}}
+            <form method="post" action="/dashboard/login">
+              <input type="hidden" name="__RequestVerificationToken" value="{{System.Net.WebUtility.HtmlEncode(csrf)}}">
+              <label for="token">Token</label>
+              <textarea id="token" name="token" rows="6" required autocomplete="off"></textarea>
+              <button type="submit">Sign in</button>
+            </form></main></body></html>
+            """, "text/html; charset=utf-8");
+    }
+}
