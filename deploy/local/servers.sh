@@ -70,7 +70,7 @@ mysql_up() {
   local n="$1" dir port
   dir="$(mysql_dir "$n")"
   port="$(mysql_port "$n")"
-  if alive "$dir/mariadbd.pid" && mariadb-admin --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
+  if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
     log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
     return
   fi
@@ -90,7 +90,7 @@ mysql_up() {
     --transaction-isolation=READ-COMMITTED \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     > "$dir/stdout.log" 2>&1 &
-  wait_for 30 "mysql$n (port $port)" "$dir/error.log" mariadb-admin --socket="$dir/mysqld.sock" ping
+  wait_for 30 "mysql$n (port $port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
   local databases
   if [ "$n" = 1 ]; then databases="bank_db1 bank_core"; else databases="bank_db2"; fi
   local sql="CREATE USER IF NOT EXISTS '$USER_NAME'@'127.0.0.1' IDENTIFIED BY '$USER_PASSWORD';
@@ -123,7 +123,7 @@ mysql_down() {
 mysql_status() {
   local n="$1" dir
   dir="$(mysql_dir "$n")"
-  if alive "$dir/mariadbd.pid" && mariadb-admin --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
+  if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
     echo "mysql$n: up (127.0.0.1:$(mysql_port "$n"), pid $(cat "$dir/mariadbd.pid"))"
   else
     echo "mysql$n: down (port $(mysql_port "$n"))"; return 3
@@ -146,7 +146,7 @@ rabbit_env() {
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 
-rabbit_answers() { rabbitmq-diagnostics -n "$RABBIT_NODE" -q check_port_connectivity >/dev/null 2>&1; }
+rabbit_answers() { timeout 20 rabbitmq-diagnostics -n "$RABBIT_NODE" -q check_port_connectivity >/dev/null 2>&1; }
 
 rabbit_up() {
   local dir
@@ -188,7 +188,7 @@ EOF
   "${ctl[@]}" set_user_tags "$USER_NAME" administrator >/dev/null
   "${ctl[@]}" set_permissions -p banking "$USER_NAME" ".*" ".*" ".*" >/dev/null
   wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$dir/log/stdout.log" \
-    curl -fsS -u "$USER_NAME:$USER_PASSWORD" "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+    curl -fsS --max-time 5 -u "$USER_NAME:$USER_PASSWORD" "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
   log "rabbitmq up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }
 
@@ -220,12 +220,15 @@ rabbit_status() {
 }
 
 # ---------------------------------------------------------------- Redis
+# Bounded: something else holding the port may accept the connection and never answer.
+redis_answers() { [ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
 redis_dir() { echo "$data/redis"; }
 
 redis_up() {
   local dir
   dir="$(redis_dir)"
-  if alive "$dir/redis.pid" && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  if alive "$dir/redis.pid" && redis_answers >/dev/null 2>&1; then
     log "redis already up (port $REDIS_PORT, pid $(cat "$dir/redis.pid"))"
     return
   fi
@@ -234,7 +237,7 @@ redis_up() {
   # Redis is never the record of anything here (idempotency keys, cache, counters): no persistence.
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$dir/redis.pid" \
     --dir "$dir" --logfile "$dir/redis.log" --appendonly no --save ""
-  wait_for 15 "redis (port $REDIS_PORT)" "$dir/redis.log" redis-cli -p "$REDIS_PORT" ping
+  wait_for 15 "redis (port $REDIS_PORT)" "$dir/redis.log" redis_answers
   log "redis up on 127.0.0.1:$REDIS_PORT (pid $(cat "$dir/redis.pid"))"
 }
 
@@ -256,7 +259,7 @@ redis_down() {
 redis_status() {
   local dir
   dir="$(redis_dir)"
-  if alive "$dir/redis.pid" && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  if alive "$dir/redis.pid" && redis_answers >/dev/null 2>&1; then
     echo "redis: up (127.0.0.1:$REDIS_PORT, pid $(cat "$dir/redis.pid"))"
   else
     echo "redis: down (port $REDIS_PORT)"; return 3
