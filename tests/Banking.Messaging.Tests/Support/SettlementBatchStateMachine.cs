@@ -13,8 +13,13 @@ public sealed class SettlementBatchStateMachine : MassTransitStateMachine<Settle
         InstanceState(x => x.CurrentState);
 
         Event(() => Opened, e => e.CorrelateById(m => m.Message.BatchId));
-        // No OnMissingInstance: MassTransit's default for an event that cannot create an instance applies.
-        Event(() => PaymentAdded, e => e.CorrelateById(m => m.Message.BatchId));
+        // A payment for a batch that does not exist is an error someone must look at.
+        Event(() => PaymentAdded, e =>
+        {
+            e.CorrelateById(m => m.Message.BatchId);
+            e.OnMissingInstance(m => m.Fault());
+        });
+        // No OnMissingInstance: MassTransit's default (AnyExistingSagaPolicy with an empty pipe) fails silently.
         Event(() => FaultyPaymentAdded, e => e.CorrelateById(m => m.Message.BatchId));
         Event(() => Audited, e =>
         {
