@@ -68,7 +68,16 @@ public sealed class MessagingNode : IAsyncDisposable
         });
 
         var host = builder.Build();
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
         return new MessagingNode(host);
     }
 
