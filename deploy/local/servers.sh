@@ -173,7 +173,7 @@ EOF
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi
   nohup rabbitmq-server > "$dir/log/stdout.log" 2>&1 &
-  wait_for 60 "rabbitmq (port $RABBIT_PORT)" "$dir/log/stdout.log" rabbit_answers
+  wait_for 120 "rabbitmq (port $RABBIT_PORT)" "$dir/log/stdout.log" rabbit_answers
   if [ ! -f "$HOME/.erlang.cookie" ] && [ -f /var/lib/rabbitmq/.erlang.cookie ]; then
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi

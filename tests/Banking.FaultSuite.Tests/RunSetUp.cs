@@ -1,0 +1,6 @@
+using Banking.Testing;
+
+namespace Banking.FaultSuite.Tests;
+
+[SetUpFixture]
+public sealed class RunSetUp : RealServersRun;

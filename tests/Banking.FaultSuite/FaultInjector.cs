@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Banking.Testing;
+using StackExchange.Redis;
+
+namespace Banking.FaultSuite;
+
+/// <summary>Injects every kind of fault on a schedule drawn from the seed, so a run can be repeated.</summary>
+public sealed class FaultInjector(FaultPlatform platform, Workload workload, FaultSuiteOptions options, Action<string> log)
+{
+    public static readonly string[] Kinds =
+    [
+        "kill-9 DebitService", "kill-9 CreditService", "kill-9 Orchestrator", "kill-9 Gateway",
+        "restart rabbitmq", "restart mysql1", "restart mysql2",
+        "flush redis", "restart redis",
+        "duplicate delivery", "pause process",
+    ];
+
+    public ConcurrentDictionary<string, int> Injected { get; } = new();
+
+    /// <summary>
+    /// Injects the schedule. Every kind is injected once even when the faults themselves outlast the planned
+    /// duration (a RabbitMQ restart takes its time); the long profile then repeats until <paramref name="stop"/>.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var random = new Random(options.Seed);
+        var schedule = Kinds.OrderBy(_ => random.Next()).ToList();
+        // Leave a calm start so that work is in flight when each fault lands.
+        var gap = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(3).Ticks, (options.Duration / (schedule.Count + 1)).Ticks));
+        for (var round = 0; round == 0 || (options.RepeatFaults && !stop.IsCancellationRequested); round++)
+        {
+            foreach (var kind in schedule)
+            {
+                if (round > 0 && stop.IsCancellationRequested) return;
+                await Task.Delay(gap, CancellationToken.None);
+                log($"fault: {kind}");
+                await InjectAsync(kind, random);
+                Injected.AddOrUpdate(kind, 1, (_, n) => n + 1);
+            }
+
+            schedule = Kinds.OrderBy(_ => random.Next()).ToList();
+        }
+    }
+
+    private async Task InjectAsync(string kind, Random random)
+    {
+        switch (kind)
+        {
+            case var k when k.StartsWith("kill-9 ", StringComparison.Ordinal):
+                var service = platform.Services.Single(s => s.Name == k["kill-9 ".Length..]).Process;
+                await service.KillAsync();
+                await Task.Delay(TimeSpan.FromMilliseconds(500 + random.Next(2000)));
+                await StartAgainAsync(() => service.StartAsync(TimeSpan.FromSeconds(120)), k["kill-9 ".Length..]);
+                break;
+            case var k when k.StartsWith("restart ", StringComparison.Ordinal):
+                var server = k["restart ".Length..];
+                await platform.Servers.StopAsync(server);
+                await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
+                await StartAgainAsync(() => platform.Servers.StartServerAsync(server), server);
+                break;
+            case "flush redis":
+                await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{platform.Servers.Redis},allowAdmin=true"))
+                {
+                    await redis.GetServers()[0].FlushAllDatabasesAsync();
+                }
+
+                break;
+            case "duplicate delivery":
+                await RedeliverAsync(random);
+                break;
+            case "pause process":
+                var paused = platform.Services[random.Next(platform.Services.Count)];
+                log($"  pausing {paused.Name}");
+                paused.Process.Pause();
+                await Task.Delay(TimeSpan.FromSeconds(3 + random.Next(3)));
+                paused.Process.Resume();
+                break;
+            default:
+                throw new InvalidOperationException($"unknown fault {kind}");
+        }
+    }
+
+    /// <summary>Healing is part of the schedule: a start that fails on a loaded machine is tried again.</summary>
+    private async Task StartAgainAsync(Func<Task> start, string what)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await start();
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && e is InvalidOperationException or TimeoutException)
+            {
+                log($"  {what} did not start ({e.Message.Split('\n')[0]}); trying again");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivers captured commands again: the same message id (what a broker redelivery looks like) and a new one
+    /// (what a publisher's retry looks like). Neither may move money a second time.
+    /// </summary>
+    private async Task RedeliverAsync(Random random)
+    {
+        var captured = workload.Attempts.Values.Where(a => a.Path == "RABBITMQ").ToList();
+        foreach (var attempt in captured.OrderBy(_ => random.Next()).Take(20))
+        {
+            (Guid MessageId, string Body)[] published;
+            lock (attempt.Published) published = [.. attempt.Published];
+            foreach (var (messageId, body) in published)
+            {
+                await workload.PublishRawAsync(attempt, messageId, body);
+                await workload.PublishRawAsync(attempt, Guid.NewGuid(), body);
+            }
+        }
+    }
+}

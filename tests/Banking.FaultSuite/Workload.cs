@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Banking.Testing;
+using RabbitMQ.Client;
+
+namespace Banking.FaultSuite;
+
+/// <summary>What a client sent and what it was told: the checks compare this with the ledgers.</summary>
+public sealed class TransferAttempt(string transferId, string from, string to, decimal amount, string path)
+{
+    public string TransferId { get; } = transferId;
+    public string From { get; } = from;
+    public string To { get; } = to;
+    public decimal Amount { get; } = amount;
+
+    /// <summary><c>REST</c> or <c>RABBITMQ</c>.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>The platform took responsibility: HTTP 200/202/4xx with a transfer outcome, or a broker confirm.</summary>
+    public bool Acknowledged { get; set; }
+    public int? HttpStatus { get; set; }
+    public string? ErrorCode { get; set; }
+    public decimal? NewBalance { get; set; }
+    public int Sends { get; set; }
+
+    /// <summary>Raw publishes, kept to be delivered again by the duplicate-delivery fault.</summary>
+    public List<(Guid MessageId, string Body)> Published { get; } = [];
+}
+
+/// <summary>C clients sending random transfers through the REST API and as raw JSON to RabbitMQ.</summary>
+public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSuiteOptions options)
+{
+    private static readonly HashSet<string> Outcomes = ["INSUFFICIENT_BALANCE", "ACCOUNT_RESTRICTED", "ACCOUNT_NOT_FOUND", "CURRENCY_MISMATCH", "DUPLICATE_REFERENCE"];
+    private readonly string token = TestTokens.Issue("channel", "fault-suite", lifetime: TimeSpan.FromHours(2));
+    private int next;
+
+    public ConcurrentDictionary<string, TransferAttempt> Attempts { get; } = new();
+    public ConcurrentDictionary<string, int> ErrorsByCode { get; } = new();
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var clients = Enumerable.Range(0, options.Clients).Select(i => ClientAsync(new Random(options.Seed * 31 + i), stop));
+        await Task.WhenAll(clients);
+    }
+
+    private async Task ClientAsync(Random random, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = platform.Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        while (!stop.IsCancellationRequested)
+        {
+            var attempt = NewAttempt(random);
+            try
+            {
+                if (attempt.Path == "REST") await SendRestAsync(http, attempt, stop);
+                else await PublishRawAsync(attempt, Guid.NewGuid());
+
+                // A repeated reference: the same request again, which must not move money twice.
+                if (random.NextDouble() < 0.05)
+                {
+                    if (attempt.Path == "REST") await SendRestAsync(http, attempt, stop);
+                    else await PublishRawAsync(attempt, Guid.NewGuid());
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The platform (or the broker) was down: the client does not know the outcome, like a real one.
+                ErrorsByCode.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+                await Task.Delay(200, CancellationToken.None);
+            }
+        }
+    }
+
+    private TransferAttempt NewAttempt(Random random)
+    {
+        var n = Interlocked.Increment(ref next);
+        var from = accounts.Sources[random.Next(accounts.Sources.Count)];
+        var roll = random.NextDouble();
+        var to = roll < 0.03 ? accounts.RestrictedDestination : accounts.Destinations[random.Next(accounts.Destinations.Count)];
+        // Mostly small amounts; some that no account can pay, which must fail without touching the ledger.
+        var amount = roll > 0.97 ? 9_999_999.00m : Math.Round((decimal)(random.NextDouble() * 200 + 0.01), 2);
+        var path = random.NextDouble() < options.RawShare ? "RABBITMQ" : "REST";
+        var attempt = new TransferAttempt($"F{options.Seed}-{n:D7}", from, to, amount, path);
+        Attempts[attempt.TransferId] = attempt;
+        return attempt;
+    }
+
+    private async Task SendRestAsync(HttpClient http, TransferAttempt attempt, CancellationToken stop)
+    {
+        attempt.Sends++;
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["from_account"] = attempt.From,
+            ["to_account"] = attempt.To,
+            ["amount"] = attempt.Amount,
+            ["currency"] = "CNY",
+            ["description"] = "fault suite",
+            ["reference"] = attempt.TransferId,
+        });
+        using var response = await http.PostAsync("/api/v1/transfer", new StringContent(body, Encoding.UTF8, "application/json"), stop);
+        var text = await response.Content.ReadAsStringAsync(stop);
+        var status = (int)response.StatusCode;
+        attempt.HttpStatus = status;
+        using var json = JsonDocument.Parse(text.Length == 0 ? "{}" : text);
+        if (status is 200)
+        {
+            attempt.Acknowledged = true;
+            attempt.NewBalance = json.RootElement.GetProperty("new_balance").GetDecimal();
+        }
+        else if (status is 202)
+        {
+            attempt.Acknowledged = true;
+        }
+        else
+        {
+            var code = json.RootElement.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() ?? "?" : $"HTTP {status}";
+            attempt.ErrorCode = code;
+            ErrorsByCode.AddOrUpdate(code, 1, (_, c) => c + 1);
+            if (Outcomes.Contains(code)) attempt.Acknowledged = true;
+        }
+    }
+
+    public async Task PublishRawAsync(TransferAttempt attempt, Guid messageId, string? body = null)
+    {
+        attempt.Sends++;
+        body ??= JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["transfer_id"] = attempt.TransferId,
+            ["from_account"] = attempt.From,
+            ["to_account"] = attempt.To,
+            ["amount"] = attempt.Amount,
+            ["currency"] = "CNY",
+            ["description"] = "fault suite",
+            ["requested_by"] = "fault-suite",
+        });
+        var factory = new ConnectionFactory { Uri = platform.Servers.Broker, RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, MessageId = messageId.ToString() };
+        // Returns once the broker confirmed the message as stored (persistent, durable queue).
+        await channel.BasicPublishAsync("", "transfer-requests", mandatory: true, properties, Encoding.UTF8.GetBytes(body));
+        lock (attempt.Published) attempt.Published.Add((messageId, body));
+        attempt.Acknowledged = true;
+    }
+}
