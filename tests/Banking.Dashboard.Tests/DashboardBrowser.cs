@@ -27,6 +27,7 @@ public abstract class DashboardBrowser
         var chromium = Environment.GetEnvironmentVariable("BANKING_CHROMIUM") ?? "/usr/bin/chromium";
         if (!File.Exists(chromium)) Assert.Fail($"{chromium} is missing: apt-get install -y chromium (Playwright's own browsers are not downloaded)");
 
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var platform = TransferPlatform.StartAsync(PlatformName, new Dictionary<string, string>
         {
             ["Transfers__StuckThreshold"] = $"00:00:{StuckThreshold.TotalSeconds:00}",
@@ -35,6 +36,7 @@ public abstract class DashboardBrowser
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
         Platform = await platform;
+        TestContext.Progress.WriteLine($"dashboard specs: platform and browser ready after {started.Elapsed.TotalSeconds:0.0} s");
         SetDefaultExpectTimeout(15_000);
     }
 
@@ -85,30 +87,33 @@ public abstract class DashboardBrowser
 
     /// <summary>
     /// A transfer that waits in Crediting because the CreditService is down (and its credit commands were lost), the way
-    /// an operator finds one. The CreditService stays down until <paramref name="body"/> has run.
+    /// an operator finds one. The CreditService stays down until <paramref name="body"/> has run. With
+    /// <paramref name="pauseOnly"/> the service is frozen (SIGSTOP) instead of killed: the transfer is just as stuck, and
+    /// it resumes in no time, where a restart costs 10-30 s on a busy machine.
     /// </summary>
-    protected async Task WithTransferStuckInCreditingAsync(string id, string from, string to, decimal amount, Func<Task> body)
+    protected async Task WithTransferStuckInCreditingAsync(string id, string from, string to, decimal amount, Func<Task> body, bool pauseOnly = false)
     {
-        await Platform.Credit.KillAsync();
+        if (pauseOnly) Platform.Credit.Pause(); else await Platform.Credit.KillAsync();
         try
         {
             await Platform.SubmitAsync(id, from, to, amount);
             await Platform.WaitForStateAsync(id, "Crediting");
-            await Platform.PurgeQueueAsync("credit-ledger");
+            if (!pauseOnly) await Platform.PurgeQueueAsync("credit-ledger");
             await body();
         }
         finally
         {
-            await Platform.Credit.StartAsync();
+            if (pauseOnly) Platform.Credit.Resume(); else await Platform.Credit.StartAsync();
         }
     }
 
-    protected static async Task<string> ScreenshotAsync(IPage page, string name, string description)
+    protected static async Task<string> ScreenshotAsync(IPage page, string name, string description, ILocator? only = null)
     {
         var directory = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"{name}.png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        if (only is null) await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        else await only.ScreenshotAsync(new() { Path = path });
         TestContext.AddTestAttachment(path, description);
         return path;
     }

@@ -95,7 +95,8 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
         await Expect(abortRow).ToContainTextAsync(reason);
         await Expect(abortRow).ToContainTextAsync("dash.operator");
         await Expect(page.GetByTestId("timeline")).ToContainTextAsync("RolledBack");
-        await ScreenshotAsync(page, "dashboard-detail", "detail of the aborted transfer: timeline and both ledgers");
+        await ScreenshotAsync(page, "dashboard-detail", "detail of the aborted transfer: timeline and both ledgers", page.GetByTestId("detail"));
+        await ScreenshotAsync(page, "dashboard-detail-page", "the whole page with the aborted transfer open");
 
         var events = await Platform.TimelineAsync(id);
         Assert.Multiple(async () =>
@@ -152,9 +153,12 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
             var events = await Platform.TimelineAsync(id);
             Assert.That(events.Select(e => e.EventType), Has.None.StartsWith("Abort").And.None.StartsWith("Retry"));
             Assert.That((await Platform.TransferAsync(id))!.State, Is.EqualTo("Crediting"));
-        });
+        }, pauseOnly: true);
 
-        Assert.That((await Platform.WaitForFinalAsync(id)).Status, Is.EqualTo("SUCCESS"), "untouched by the auditor, the transfer completes once the CreditService is back");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var final = await Platform.WaitForFinalAsync(id);
+        TestContext.Progress.WriteLine($"auditor's transfer final after {waited.Elapsed.TotalSeconds:0.0} s");
+        Assert.That(final.Status, Is.EqualTo("SUCCESS"), "untouched by the auditor, the transfer completes once the CreditService is back");
     }
 
     [Test]
@@ -176,6 +180,9 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
 
         var page = await LogInAsync("admin", "dash.admin");
         string[] Ids(Func<(string Id, string State, string From, string To, decimal Amount), bool> where) => [.. expected.Where(where).Select(t => t.Id)];
+
+        await Expect(page.GetByTestId("tiles").Locator(".tile[data-state='RolledBack'] b")).Not.ToHaveTextAsync("0", new() { Timeout = 20_000 });
+        await ScreenshotAsync(page, "dashboard-overview-busy", "overview after 30 transfers, some FAILED and ROLLBACK");
 
         // Reference prefix: all 30, newest first, 25 a page; next and previous pages.
         var first = await SearchAsync(page, expected: 25, reference: tag);
@@ -280,7 +287,7 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
             var events = await Platform.TimelineAsync(id);
             Assert.That(events.Select(e => e.EventType), Has.None.StartsWith("Abort").And.None.StartsWith("Retry"), string.Join(", ", events.Select(e => e.EventType)));
             Assert.That((await Platform.TransferAsync(id))!.State, Is.EqualTo("Crediting"));
-        });
+        }, pauseOnly: true);
 
         Assert.That((await Platform.WaitForFinalAsync(id)).Status, Is.EqualTo("SUCCESS"));
     }
