@@ -95,15 +95,19 @@ async function loadList() {
   if (page.items.length === 0) $("#transfers tbody").append(el("tr", {}, el("td", { colspan: "9" }, "No transfer matches these filters.")));
   $("#next").disabled = !nextCursor;
   $("#first").disabled = cursors.length === 1;
+  $("#prev").disabled = cursors.length === 1;
   $("#page-info").textContent = `page ${cursors.length}`;
 }
 
 async function openDetail(transferId) {
   const t = await getJson(`/transfers/${encodeURIComponent(transferId)}`);
+  // The 5 s refresh re-reads the open transfer: it must not close a half-typed action form nor scroll the page.
+  const opened = current?.transfer_id !== t.transfer_id;
   current = t;
   $("#detail").hidden = false;
   $("#detail-id").textContent = t.transfer_id;
-  $("#action-form").hidden = true;
+  if (opened) { $("#action-form").hidden = true; $("#action-result").textContent = ""; }
+  if (!(session.can_act && t.in_flight)) $("#action-form").hidden = true;
   $("#actions").hidden = !(session.can_act && t.in_flight);
   const field = (name, value) => [el("dt", {}, name), el("dd", { "data-field": name }, value == null ? "—" : String(value))];
   const trace = t.trace_url ? el("a", { href: t.trace_url, target: "_blank", rel: "noopener" }, t.trace_id) : t.trace_id;
@@ -128,7 +132,7 @@ async function openDetail(transferId) {
       el("tbody", {}, ...l.history.map((h) => el("tr", {}, el("td", {}, h.seq_no), el("td", {}, h.account), el("td", {}, h.tran_type), el("td", {}, h.cr_dr),
         el("td", { class: "num" }, money(h.amount)), el("td", { class: "num" }, money(h.previous_balance)), el("td", { class: "num" }, money(h.actual_balance)), el("td", {}, h.at))))),
     el("p", { class: "small" }, `Operations: ${l.operations.map((o) => `${o.operation} ${o.outcome}${o.reason_code ? " (" + o.reason_code + ")" : ""}`).join(", ") || "none"}`))));
-  $("#detail").scrollIntoView({ behavior: "smooth" });
+  if (opened) $("#detail").scrollIntoView({ behavior: "smooth" });
 }
 
 function askFor(action) {
@@ -170,6 +174,7 @@ async function start() {
   $("#filters").addEventListener("submit", (e) => { e.preventDefault(); cursors = [null]; loadList(); });
   $("#next").addEventListener("click", () => { if (nextCursor) { cursors.push(nextCursor); loadList(); } });
   $("#first").addEventListener("click", () => { cursors = [null]; loadList(); });
+  $("#prev").addEventListener("click", () => { if (cursors.length > 1) { cursors.pop(); loadList(); } });
   $("#retry").addEventListener("click", () => askFor("retry"));
   $("#abort").addEventListener("click", () => askFor("abort"));
   $("#action-form").addEventListener("submit", confirmAction);

@@ -1,0 +1,6 @@
+using Banking.Testing;
+
+namespace Banking.Dashboard.Tests;
+
+[SetUpFixture]
+public sealed class RunSetUp : RealServersRun;
