@@ -1,3 +1,4 @@
+using Banking.Testing;
 using Banking.Contracts;
 using Banking.Contracts.Accounts;
 using Banking.Contracts.Ledger;

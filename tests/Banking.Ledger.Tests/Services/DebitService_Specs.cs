@@ -1,3 +1,4 @@
+using Banking.Testing;
 using System.Diagnostics;
 using Banking.Contracts;
 using Banking.Contracts.Accounts;

@@ -1,3 +1,4 @@
+using Banking.Testing;
 using Banking.Messaging.Tests.Support;
 using MassTransit;
 

@@ -1,3 +1,4 @@
+using Banking.Testing;
 using Banking.Messaging.Outbox;
 using Banking.Messaging.Sagas;
 using Banking.Messaging.Tests.Support;

@@ -1,9 +1,11 @@
-namespace Banking.Messaging.Tests.Support;
+using NUnit.Framework;
 
-/// <summary>Polls real servers for a condition: quick when things work, patient when the machine is busy.</summary>
+namespace Banking.Testing;
+
+/// <summary>Polls a condition against the real servers instead of sleeping: fast when things work, patient when the machine is busy.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(60);
 
     public static async Task HoldsAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null, Func<Task<string>>? describe = null)
     {
