@@ -150,5 +150,7 @@ public sealed class DirectLedgerBaseline(string db1, string db2, bool xa) : ISys
 
     public Task<long?> OutboxBacklogAsync() => Task.FromResult<long?>(null);
 
+    public Task<long?> QueuedAsync() => Task.FromResult<long?>(null);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

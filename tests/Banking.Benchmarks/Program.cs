@@ -24,6 +24,7 @@ Directory.CreateDirectory(resultsDir);
 Console.WriteLine($"Benchmark run {servers.RunId}{(settings.Quick ? " (quick)" : "")}; results in {resultsDir}");
 Console.WriteLine("The MariaDB, RabbitMQ and Redis servers are shared: other people's load makes every figure noisy.");
 
+var loadAtStart = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 var machine = await Machine.DescribeAsync(servers.MySql1, servers.MySql2);
 Console.WriteLine($"Machine: {machine.Cores} cores, {machine.CpuModel}, {machine.RamGiB} GiB; MariaDB {machine.MariaDb1}");
 
@@ -80,10 +81,11 @@ try
     {
         foreach (var system in systems)
         {
-            Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {system.Name}, {contention}: warm-up, then {settings.Rates.Length} open-loop and {settings.Clients.Length} closed-loop steps of {settings.StepSeconds} s");
+            Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {system.Name}, {contention}: warm-up, then {settings.Clients.Length} closed-loop and {settings.Rates.Length} open-loop steps of {settings.StepSeconds} s");
             await runner.WarmUpAsync(system, contention);
-            foreach (var rate in settings.Rates) steps.Add(await runner.OpenLoopAsync(system, contention, rate));
+            // Closed loop first (it never overloads), then the arrival rates from low to high.
             foreach (var clients in settings.Clients) steps.Add(await runner.ClosedLoopAsync(system, contention, clients));
+            foreach (var rate in settings.Rates.Order()) steps.Add(await runner.OpenLoopAsync(system, contention, rate));
         }
     }
 
@@ -113,6 +115,7 @@ try
             "The MariaDB, RabbitMQ and Redis servers are shared with other people's tests and demos while this runs: figures are noisy, compare within one run.",
             "The load generator, the gateway, the three services and both MariaDB servers share the same machine.",
             $"Databases and virtual host of this run: {servers.RunId}_*.",
+            $"/proc/loadavg at the start: {loadAtStart}; at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (on {Environment.ProcessorCount} cores).",
         ]);
 
     await File.WriteAllTextAsync(Path.Combine(resultsDir, "results.json"), JsonSerializer.Serialize(run, Reports.Json));

@@ -24,6 +24,9 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>Rows waiting in the outbox_message tables (null where there is no outbox).</summary>
     Task<long?> OutboxBacklogAsync();
+
+    /// <summary>Messages waiting in the broker's queues (null where there is no broker).</summary>
+    Task<long?> QueuedAsync();
 }
 
 /// <summary>A latency distribution in microseconds, safe to record into from many tasks.</summary>
@@ -74,6 +77,7 @@ public sealed class Step(string system, string contention, string loop, int load
     public Latency Accept { get; } = new();
     public Latency Final { get; } = new();
     public double DrainSeconds { get; set; }
+    public double SettleSeconds { get; set; }
     public long? OutboxBacklogAtEnd { get; set; }
     public long? OutboxBacklogAfterDrain { get; set; }
     public Dictionary<string, double> ServerCounters { get; } = new(StringComparer.Ordinal);
@@ -108,7 +112,7 @@ public sealed class Step(string system, string contention, string loop, int load
     public StepReport Report() => new(
         System, Contention, Loop, Load, Seconds,
         Submitted, Math.Round(Submitted / Seconds, 1), CompletedInWindow, Math.Round(CompletedInWindow / Seconds, 1), CompletedTotal,
-        Accept.Summary(), Final.Summary(), ErrorsSnapshot(), Math.Round(DrainSeconds, 2), OutboxBacklogAtEnd, OutboxBacklogAfterDrain,
+        Accept.Summary(), Final.Summary(), ErrorsSnapshot(), Math.Round(DrainSeconds, 2), Math.Round(SettleSeconds, 2), OutboxBacklogAtEnd, OutboxBacklogAfterDrain,
         new Dictionary<string, double>(ServerCounters));
 
     private Dictionary<string, long> ErrorsSnapshot()
@@ -120,5 +124,5 @@ public sealed class Step(string system, string contention, string loop, int load
 public sealed record StepReport(
     string System, string Contention, string Loop, int Load, double Seconds,
     long Submitted, double OfferedPerSecond, long CompletedInWindow, double CompletedPerSecond, long CompletedTotal,
-    LatencySummary Accept, LatencySummary SubmitToFinal, Dictionary<string, long> Errors, double DrainSeconds,
+    LatencySummary Accept, LatencySummary SubmitToFinal, Dictionary<string, long> Errors, double DrainSeconds, double SettleSecondsBefore,
     long? OutboxBacklogAtEnd, long? OutboxBacklogAfterDrain, Dictionary<string, double> ServerCountersPerTransfer);

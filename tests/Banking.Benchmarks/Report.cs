@@ -80,16 +80,16 @@ public static class Reports
             md.AppendLine();
         }
 
-        md.AppendLine("All latencies in ms. Open loop: latency counts from when a transfer was due. Accept = HTTP answer (saga-rest) or broker confirm (saga-mq). Outbox = rows in the three outbox_message tables at the end of the step / after the drain.").AppendLine();
-        md.AppendLine("| System | Contention | Loop | Load | Offered/s | Completed/s | Accept p50 | Accept p99 | Final p50 | p95 | p99 | p99.9 | max | Errors | Outbox | Drain s |");
-        md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|");
+        md.AppendLine("All latencies in ms. Open loop: latency counts from when a transfer was due. Accept = HTTP answer (saga-rest) or broker confirm (saga-mq). Outbox = rows in the three outbox_message tables at the end of the step / after the drain. Settle = seconds waited before the step for the previous step's queued messages and outbox rows to clear. Submit-to-final percentiles cover successful transfers only: under overload, timed-out transfers (errors) are not in them.").AppendLine();
+        md.AppendLine("| System | Contention | Loop | Load | Offered/s | Completed/s | Accept p50 | Accept p99 | Final p50 | p95 | p99 | p99.9 | max | Errors | Outbox | Drain s | Settle s |");
+        md.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|");
         foreach (var s in run.Steps)
         {
             var f = s.SubmitToFinal;
             var errors = s.Errors.Count == 0 ? "" : string.Join("; ", s.Errors.Select(e => $"{e.Key} ×{e.Value}"));
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {s.System} | {s.Contention} | {s.Loop} | {s.Load}{(s.Loop == "open" ? "/s" : " cl")} | {s.OfferedPerSecond:0.0} | {s.CompletedPerSecond:0.0} | {N(s.Accept.P50Ms)} | {N(s.Accept.P99Ms)} | " +
-                $"{N(f.P50Ms)} | {N(f.P95Ms)} | {N(f.P99Ms)} | {N(f.P999Ms)} | {N(f.MaxMs)} | {errors} | {(s.OutboxBacklogAtEnd is null ? "" : $"{s.OutboxBacklogAtEnd}/{s.OutboxBacklogAfterDrain}")} | {s.DrainSeconds:0.0} |");
+                $"{N(f.P50Ms)} | {N(f.P95Ms)} | {N(f.P99Ms)} | {N(f.P999Ms)} | {N(f.MaxMs)} | {errors} | {(s.OutboxBacklogAtEnd is null ? "" : $"{s.OutboxBacklogAtEnd}/{s.OutboxBacklogAfterDrain}")} | {s.DrainSeconds:0.0} | {s.SettleSecondsBefore:0.0} |");
         }
 
         md.AppendLine();

@@ -25,9 +25,28 @@ public sealed class Runner(Settings settings, Workload workload, Func<Task<Dicti
         })));
     }
 
+    /// <summary>
+    /// Waits until the previous step's leftovers (queued messages, outbox rows) are gone, so that one step's overload
+    /// does not count against the next; gives up after <see cref="Settings.SettleSeconds"/>.
+    /// </summary>
+    private async Task SettleAsync(ISystemUnderTest system, Step step)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < settings.SettleSeconds)
+        {
+            var queued = await system.QueuedAsync();
+            if (queued is null) return;
+            if (queued == 0 && (await system.OutboxBacklogAsync() ?? 0) == 0) break;
+            await Task.Delay(500);
+        }
+
+        step.SettleSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
     public async Task<Step> OpenLoopAsync(ISystemUnderTest system, string contention, int rate)
     {
         var step = new Step(system.Name, contention, "open", rate, settings.StepSeconds);
+        await SettleAsync(system, step);
         var before = await readServerCounters();
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(settings.StepSeconds + settings.DrainSeconds));
         var running = new List<Task>();
@@ -75,6 +94,7 @@ public sealed class Runner(Settings settings, Workload workload, Func<Task<Dicti
     public async Task<Step> ClosedLoopAsync(ISystemUnderTest system, string contention, int clients)
     {
         var step = new Step(system.Name, contention, "closed", clients, settings.StepSeconds);
+        await SettleAsync(system, step);
         var before = await readServerCounters();
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(settings.StepSeconds + settings.DrainSeconds));
         step.StartedAt = Stopwatch.GetTimestamp();
@@ -130,6 +150,6 @@ public sealed class Runner(Settings settings, Workload workload, Func<Task<Dicti
             (report.Accept.Count > 0 ? $" | accept p50 {report.Accept.P50Ms:0.0} p99 {report.Accept.P99Ms:0.0} ms" : "") +
             (report.Errors.Count > 0 ? " | errors " + string.Join(", ", report.Errors.Select(e => $"{e.Key}={e.Value}")) : "") +
             (report.OutboxBacklogAtEnd is { } backlog ? $" | outbox {backlog}/{report.OutboxBacklogAfterDrain}" : "") +
-            $" | drain {report.DrainSeconds:0.0}s");
+            $" | drain {report.DrainSeconds:0.0}s" + (report.SettleSecondsBefore > 0.5 ? $" (settled {report.SettleSecondsBefore:0.0}s before)" : ""));
     }
 }

@@ -92,6 +92,15 @@ public static class Outbox
             total += await TransferPlatform.ScalarAsync<long>(database, "SELECT COUNT(*) FROM outbox_message", "");
         return total;
     }
+
+    /// <summary>Messages ready or unacknowledged in all queues of the platform's virtual host.</summary>
+    public static async Task<long?> QueuedAsync(TransferPlatform platform)
+    {
+        using var http = platform.Servers.ManagementClient();
+        var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(platform.Broker.AbsolutePath.TrimStart('/')));
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"api/queues/{vhost}?columns=name,messages"));
+        return document.RootElement.EnumerateArray().Sum(q => q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0);
+    }
 }
 
 /// <summary>Part 1: the saga through the gateway's REST API, POST /api/v1/transfer with a bearer token.</summary>
@@ -152,6 +161,8 @@ public sealed partial class SagaThroughRest(ServiceProcess gateway, OutcomeListe
     }
 
     public Task<long?> OutboxBacklogAsync() => Outbox.BacklogAsync(platform);
+
+    public Task<long?> QueuedAsync() => Outbox.QueuedAsync(platform);
 
     public ValueTask DisposeAsync()
     {
@@ -242,6 +253,8 @@ public sealed class SagaThroughRabbitMq : ISystemUnderTest
     }
 
     public Task<long?> OutboxBacklogAsync() => Outbox.BacklogAsync(platform);
+
+    public Task<long?> QueuedAsync() => Outbox.QueuedAsync(platform);
 
     public async ValueTask DisposeAsync()
     {
