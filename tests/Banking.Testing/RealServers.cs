@@ -31,8 +31,14 @@ public sealed class RealServers
     /// <summary><c>environment</c>, <c>testcontainers</c> or <c>local</c>.</summary>
     public string Mode { get; }
 
+    /// <summary>
+    /// Starts every <see cref="RunId"/>: <c>t</c> for tests; the benchmark sets <c>bench_</c> before the first
+    /// <see cref="GetAsync"/> so that its databases and virtual hosts are told apart from the tests'.
+    /// </summary>
+    public static string RunIdPrefix { get; set; } = "t";
+
     /// <summary>Unique per test run; prefixes every database and virtual host the run creates.</summary>
-    public string RunId { get; } = $"t{DateTime.UtcNow:MMddHHmmss}{Random.Shared.Next(0x1000):x3}";
+    public string RunId { get; } = $"{RunIdPrefix}{DateTime.UtcNow:MMddHHmmss}{Random.Shared.Next(0x1000):x3}";
 
     /// <summary>Server 1 (DB1 and bank_core), without a database name.</summary>
     public string MySql1 { get; private set; } = "";

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Banking.Testing;
+using MySqlConnector;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Banking.Benchmarks;
+
+/// <summary>
+/// The saga's final events (TransferCompleted, TransferFailed, TransferRolledBack) as they leave the orchestrator:
+/// a private queue bound to their exchanges, so "final" is when the outcome is published, seen with this process's clock.
+/// </summary>
+public sealed class OutcomeListener : IAsyncDisposable
+{
+    public static readonly string[] FinalEvents = ["TransferCompleted", "TransferFailed", "TransferRolledBack"];
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<Final>> waiters = new(StringComparer.Ordinal);
+    private IConnection connection = null!;
+    private IChannel channel = null!;
+
+    public readonly record struct Final(long At, DateTime AtUtc, string Event, string? ReasonCode);
+
+    public static async Task<OutcomeListener> StartAsync(Uri broker)
+    {
+        var listener = new OutcomeListener();
+        listener.connection = await new ConnectionFactory { Uri = broker, ClientProvidedName = "benchmark-outcomes" }.CreateConnectionAsync();
+        listener.channel = await listener.connection.CreateChannelAsync();
+        var queue = await listener.channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true);
+        foreach (var type in FinalEvents)
+        {
+            // The exchange MassTransit publishes the event to (declared the way MassTransit declares it).
+            var exchange = "Banking.Contracts.Transfers:" + type;
+            await listener.channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+            await listener.channel.QueueBindAsync(queue.QueueName, exchange, "");
+        }
+
+        var consumer = new AsyncEventingBasicConsumer(listener.channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            var at = Stopwatch.GetTimestamp();
+            listener.Deliver(at, delivery.Exchange, delivery.Body.Span);
+            return Task.CompletedTask;
+        };
+        await listener.channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer);
+        return listener;
+    }
+
+    public Task<Final> Register(string transferId)
+    {
+        var source = new TaskCompletionSource<Final>(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiters[transferId] = source;
+        return source.Task;
+    }
+
+    public void Forget(string transferId) => waiters.TryRemove(transferId, out _);
+
+    private void Deliver(long at, string exchange, ReadOnlySpan<byte> body)
+    {
+        using var envelope = JsonDocument.Parse(body.ToArray());
+        if (!envelope.RootElement.TryGetProperty("message", out var message)) return;
+        string? Text(string name) => message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var transferId = Text("transferId");
+        if (transferId is null || !waiters.TryRemove(transferId, out var waiter)) return;
+        waiter.TrySetResult(new Final(at, DateTime.UtcNow, exchange[(exchange.IndexOf(':') + 1)..], Text("reasonCode")));
+    }
+
+    /// <summary>Turns a final event into an outcome: success, or the failure's reason as the error.</summary>
+    public static Outcome ToOutcome(long? acceptedAt, Final final) => final.Event == "TransferCompleted"
+        ? new Outcome(acceptedAt, final.At, null)
+        : new Outcome(acceptedAt, null, $"{final.Event}:{final.ReasonCode}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await channel.DisposeAsync();
+        await connection.DisposeAsync();
+    }
+}
+
+/// <summary>Counts the rows of the outbox_message tables of the core and both ledgers.</summary>
+public static class Outbox
+{
+    public static async Task<long?> BacklogAsync(TransferPlatform platform)
+    {
+        long total = 0;
+        foreach (var database in new[] { platform.Core, platform.Db1, platform.Db2 })
+            total += await TransferPlatform.ScalarAsync<long>(database, "SELECT COUNT(*) FROM outbox_message", "");
+        return total;
+    }
+
+    /// <summary>Messages ready or unacknowledged in all queues of the platform's virtual host.</summary>
+    public static async Task<long?> QueuedAsync(TransferPlatform platform)
+    {
+        using var http = platform.Servers.ManagementClient();
+        var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(platform.Broker.AbsolutePath.TrimStart('/')));
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"api/queues/{vhost}?columns=name,messages"));
+        return document.RootElement.EnumerateArray().Sum(q => q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0);
+    }
+}
+
+/// <summary>Part 1: the saga through the gateway's REST API, POST /api/v1/transfer with a bearer token.</summary>
+public sealed partial class SagaThroughRest(ServiceProcess gateway, OutcomeListener outcomes, TransferPlatform platform, int syncWaitMs) : ISystemUnderTest
+{
+    private readonly HttpClient http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
+    {
+        BaseAddress = gateway.BaseAddress,
+        Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue("channel", "benchmark", lifetime: TimeSpan.FromHours(12))) },
+    };
+
+    public string Name => "saga-rest";
+
+    public string Description => $"Saga through REST: POST /api/v1/transfer (Gateway:SyncWaitMs={syncWaitMs}), final = the orchestrator's final event";
+
+    public async Task<Outcome> RunAsync(TransferSpec transfer, CancellationToken giveUp)
+    {
+        var final = outcomes.Register(transfer.Id);
+        try
+        {
+            var body = JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["from_account"] = transfer.From,
+                ["to_account"] = transfer.To,
+                ["amount"] = transfer.Amount,
+                ["currency"] = "CNY",
+                ["description"] = "benchmark",
+                ["reference"] = transfer.Id,
+            });
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync("/api/v1/transfer", content, giveUp);
+            var accepted = Stopwatch.GetTimestamp();
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.OK:
+                    return new Outcome(accepted, accepted, null);
+                case HttpStatusCode.Accepted:
+                    return OutcomeListener.ToOutcome(accepted, await final.WaitAsync(giveUp));
+                default:
+                    var text = await response.Content.ReadAsStringAsync(giveUp);
+                    var code = ErrorCode().Match(text) is { Success: true } match ? match.Groups[1].Value : "?";
+                    return new Outcome(accepted, null, $"HTTP {(int)response.StatusCode} {code}");
+            }
+        }
+        catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+        {
+            return Outcome.Failed("TIMEOUT");
+        }
+        catch (HttpRequestException e)
+        {
+            return Outcome.Failed($"HTTP_EXCEPTION {e.HttpRequestError}");
+        }
+        finally
+        {
+            outcomes.Forget(transfer.Id);
+        }
+    }
+
+    public Task<long?> OutboxBacklogAsync() => Outbox.BacklogAsync(platform);
+
+    public Task<long?> QueuedAsync() => Outbox.QueuedAsync(platform);
+
+    public ValueTask DisposeAsync()
+    {
+        http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [GeneratedRegex("\"code\"\\s*:\\s*\"([A-Za-z_]+)\"")]
+    private static partial Regex ErrorCode();
+}
+
+/// <summary>Part 2: the saga fed as upstream systems feed it: raw JSON on <c>transfer-requests</c>, persistent, confirmed.</summary>
+public sealed class SagaThroughRabbitMq : ISystemUnderTest
+{
+    private readonly OutcomeListener outcomes;
+    private readonly TransferPlatform platform;
+    private readonly IConnection connection;
+    private readonly System.Threading.Channels.Channel<IChannel> channels = System.Threading.Channels.Channel.CreateUnbounded<IChannel>();
+    private readonly List<IChannel> all = [];
+
+    private SagaThroughRabbitMq(OutcomeListener outcomes, TransferPlatform platform, IConnection connection)
+    {
+        this.outcomes = outcomes;
+        this.platform = platform;
+        this.connection = connection;
+    }
+
+    public static async Task<SagaThroughRabbitMq> StartAsync(OutcomeListener outcomes, TransferPlatform platform, int channelCount = 16)
+    {
+        var connection = await new ConnectionFactory { Uri = platform.Broker, ClientProvidedName = "benchmark-publisher" }.CreateConnectionAsync();
+        var sut = new SagaThroughRabbitMq(outcomes, platform, connection);
+        for (var i = 0; i < channelCount; i++)
+        {
+            var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+            sut.all.Add(channel);
+            sut.channels.Writer.TryWrite(channel);
+        }
+
+        return sut;
+    }
+
+    public string Name => "saga-mq";
+
+    public string Description => "Saga through RabbitMQ: raw JSON published to transfer-requests with a message id and a broker confirm";
+
+    public async Task<Outcome> RunAsync(TransferSpec transfer, CancellationToken giveUp)
+    {
+        var final = outcomes.Register(transfer.Id);
+        try
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+            {
+                ["transfer_id"] = transfer.Id,
+                ["from_account"] = transfer.From,
+                ["to_account"] = transfer.To,
+                ["amount"] = transfer.Amount,
+                ["currency"] = "CNY",
+                ["description"] = "benchmark",
+                ["requested_by"] = "benchmark",
+            });
+            var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, MessageId = Guid.NewGuid().ToString() };
+            var channel = await channels.Reader.ReadAsync(giveUp);
+            try
+            {
+                // With confirmation tracking on, this returns once the broker has the message.
+                await channel.BasicPublishAsync("", TransferPlatform.TransferRequestsQueue, mandatory: true, properties, body, giveUp);
+            }
+            finally
+            {
+                channels.Writer.TryWrite(channel);
+            }
+
+            var accepted = Stopwatch.GetTimestamp();
+            return OutcomeListener.ToOutcome(accepted, await final.WaitAsync(giveUp));
+        }
+        catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+        {
+            return Outcome.Failed("TIMEOUT");
+        }
+        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.RabbitMQClientException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        {
+            return Outcome.Failed("PUBLISH " + e.GetType().Name);
+        }
+        finally
+        {
+            outcomes.Forget(transfer.Id);
+        }
+    }
+
+    public Task<long?> OutboxBacklogAsync() => Outbox.BacklogAsync(platform);
+
+    public Task<long?> QueuedAsync() => Outbox.QueuedAsync(platform);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in all) await channel.DisposeAsync();
+        await connection.DisposeAsync();
+    }
+}
+
+/// <summary>Reads MariaDB's global counters (commits, XA, fsyncs) so that a step can report them per transfer.</summary>
+public static class ServerCounters
+{
+    private static readonly string[] Names =
+        ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions"];
+
+    public static async Task<Dictionary<string, long>> ReadAsync(string server1, string server2)
+    {
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (label, connectionString) in new[] { ("db1", server1), ("db2", server2) })
+        {
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new MySqlCommand(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN (" + string.Join(",", Names.Select(n => $"'{n}'")) + ")", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                if (long.TryParse(reader.GetString(1), out var value)) values[$"{label}.{reader.GetString(0)}"] = value;
+            }
+        }
+
+        return values;
+    }
+}

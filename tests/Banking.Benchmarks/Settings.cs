@@ -1,0 +1,108 @@
+using System.Globalization;
+
+namespace Banking.Benchmarks;
+
+/// <summary>What one run measures; every field can be set on the command line (<c>--name value</c>).</summary>
+public sealed class Settings
+{
+    public bool Quick { get; set; }
+
+    /// <summary>Open-loop arrival rates, transfers per second.</summary>
+    public int[] Rates { get; set; } = [5, 10, 25];
+
+    /// <summary>Closed-loop client counts: each client submits the next transfer when the last one is final.</summary>
+    public int[] Clients { get; set; } = [1, 16];
+
+    public double StepSeconds { get; set; } = 6;
+
+    /// <summary>How long after a step its unfinished transfers may still complete before they count as timeouts.</summary>
+    public double DrainSeconds { get; set; } = 8;
+
+    public int Accounts { get; set; } = 10_000;
+
+    /// <summary>Hot-spot contention: this share of transfers goes between the first <see cref="HotAccounts"/> accounts of each ledger.</summary>
+    public double HotShare { get; set; } = 0.10;
+
+    public int HotAccounts { get; set; } = 10;
+
+    public string[] Contentions { get; set; } = ["uniform", "hotspot"];
+
+    public string[] Systems { get; set; } = ["saga-rest", "saga-mq", "xa", "local"];
+
+    public int Warmup { get; set; } = 20;
+
+    /// <summary>Before each saga step: wait (at most this long) until the virtual host's queues and the outboxes are empty.</summary>
+    public double SettleSeconds { get; set; } = 20;
+
+    /// <summary>Open loop: above this many transfers in flight an arrival is dropped and counted as CLIENT_OVERLOAD.</summary>
+    public int MaxInFlight { get; set; } = 5_000;
+
+    public int SyncWaitMs { get; set; }
+
+    public string Results { get; set; } = "";
+
+    public bool KeepDatabases { get; set; }
+
+    public static Settings Parse(string[] args)
+    {
+        var settings = new Settings();
+        if (args.Contains("--quick"))
+        {
+            settings.Quick = true;
+            // Under two minutes: one open-loop and one closed-loop step per system, uniform contention only.
+            settings.Rates = [10];
+            settings.Clients = [4];
+            settings.StepSeconds = 3;
+            settings.DrainSeconds = 4;
+            settings.Warmup = 5;
+            settings.SettleSeconds = 5;
+            settings.Contentions = ["uniform"];
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int[] Ints() => [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            switch (args[i])
+            {
+                case "--quick": break;
+                case "--rates": settings.Rates = Ints(); break;
+                case "--clients": settings.Clients = Ints(); break;
+                case "--step-seconds": settings.StepSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--drain-seconds": settings.DrainSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--accounts": settings.Accounts = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--hot-share": settings.HotShare = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--hot-accounts": settings.HotAccounts = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--contention": settings.Contentions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--systems": settings.Systems = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--settle-seconds": settings.SettleSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--warmup": settings.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--max-in-flight": settings.MaxInFlight = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sync-wait-ms": settings.SyncWaitMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--results": settings.Results = Next(); break;
+                case "--keep-databases": settings.KeepDatabases = true; break;
+                case "--help" or "-h":
+                    Console.WriteLine("""
+                        dotnet run -c Release --project tests/Banking.Benchmarks -- [--quick] [options]
+                          --rates 5,10,25           open-loop arrival rates (transfers/s)
+                          --clients 1,16            closed-loop client counts
+                          --step-seconds 6          length of each step
+                          --drain-seconds 8         how long a step's unfinished transfers may still finish
+                          --settle-seconds 20       saga: wait before each step until queues and outboxes are empty
+                          --contention uniform,hotspot
+                          --systems saga-rest,saga-mq,xa,local
+                          --accounts 10000 --hot-share 0.1 --hot-accounts 10 --warmup 20
+                          --sync-wait-ms 0          the gateway's Gateway:SyncWaitMs (0: POST answers 202 at once)
+                          --results DIR             default: tests/Banking.Benchmarks/results/<timestamp>
+                          --keep-databases          do not drop the bench_ databases and virtual host at the end
+                        Needs BANKING_MYSQL1, BANKING_MYSQL2, BANKING_RABBITMQ, BANKING_RABBITMQ_MANAGEMENT, BANKING_REDIS.
+                        """);
+                    Environment.Exit(0);
+                    break;
+                default: throw new ArgumentException($"unknown option {args[i]} (see --help)");
+            }
+        }
+
+        return settings;
+    }
+}
