@@ -249,7 +249,8 @@ public sealed class Transfer_Specs
     public async Task A_slow_transfer_is_202_PENDING_with_a_Location_that_later_says_SUCCESS()
     {
         var (from, to) = TwoAccounts();
-        gateway.Responder.DelayTransfersFrom(from, TimeSpan.FromMilliseconds(2500));
+        // Well past the sync wait, so a busy CI machine cannot turn the 202 into a 200.
+        gateway.Responder.DelayTransfersFrom(from, TimeSpan.FromMilliseconds(7000));
         var reference = Reference();
         using var response = await channel.PostTransfer(new { from_account = from, to_account = to, amount = 70m, currency = "CNY", reference });
 
@@ -270,7 +271,7 @@ public sealed class Transfer_Specs
         Assert.That((await pending.Json()).GetProperty("status").GetString(), Is.EqualTo("PENDING"));
 
         JsonElement status = default;
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; i < 300; i++)
         {
             using var poll = await channel.GetAsync(response.Headers.Location);
             status = await poll.Json();

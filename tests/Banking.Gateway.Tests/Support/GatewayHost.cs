@@ -77,7 +77,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = amqp.ToString(),
             ["ConnectionStrings:Redis"] = servers.Redis,
             ["Gateway:RedisKeyPrefix"] = keyPrefix,
-            ["Gateway:SyncWaitMs"] = "1500",
+            ["Gateway:SyncWaitMs"] = "5000",
             ["Gateway:PublishTimeoutMs"] = "3000",
             ["Gateway:QueryTimeoutMs"] = "1500",
             ["Gateway:MaxTransferAmount"] = "50000.00",
