@@ -10,6 +10,12 @@ data="${BANKING_DATA_DIR:-$root/.local}"
 results="$root/TestResults/$(date -u +%Y%m%dT%H%M%S)"
 
 "$here/servers.sh" up || { echo "0 passed, 1 failed"; exit 1; }
+# The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is not used).
+if ! command -v chromium >/dev/null; then
+  [ "$(id -u)" = 0 ] || { echo "chromium is missing; run as root so it can be installed"; echo "0 passed, 1 failed"; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || { echo "could not install chromium"; echo "0 passed, 1 failed"; exit 1; }
+fi
 # shellcheck disable=SC1091
 source "$data/servers.env"
 export BANKING_MYSQL1 BANKING_MYSQL2 BANKING_RABBITMQ BANKING_RABBITMQ_MANAGEMENT BANKING_REDIS
