@@ -32,7 +32,9 @@ public static class Queries
         deadline.CancelAfter(timeout + TimeSpan.FromMilliseconds(250));
         try
         {
-            return await ask(deadline.Token);
+            // Task.Run and WaitAsync: with the broker's connection gone, MassTransit can block inside the call and never
+            // observe the token, and the request would hang instead of ending in 503.
+            return await Task.Run(() => ask(deadline.Token), deadline.Token).WaitAsync(deadline.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is RequestTimeoutException or OperationCanceledException)
         {

@@ -120,10 +120,10 @@ public sealed class GatewayHost : IAsyncDisposable
     }
 
     /// <summary>The bus (and so the outcome queue) is connected: /health/ready answers 200.</summary>
-    public async Task WaitUntilReadyAsync()
+    public async Task WaitUntilReadyAsync(TimeSpan? limit = null)
     {
         using var client = factory.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(30));
         while (true)
         {
             using var response = await client.GetAsync("/health/ready");

@@ -65,6 +65,17 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
         return responder;
     }
 
+    /// <summary>The responder's bus is connected and its endpoints consume again, e.g. after its virtual host came back.</summary>
+    public async Task WaitUntilListeningAsync(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (bus.CheckHealth().Status != BusHealthStatus.Healthy)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"the responder did not reconnect within {limit}: {bus.CheckHealth().Description}");
+            await Task.Delay(100);
+        }
+    }
+
     // ---- scripting ----
 
     public string AddAccount(Ledger ledger, decimal balance, string currency = "CNY", string status = "A", string clientNo = "C0001")
