@@ -41,13 +41,13 @@ public sealed class PrivateServers : IAsyncDisposable
         var environment = new Dictionary<string, string>
         {
             ["BANKING_DATA_DIR"] = data,
-            ["BANKING_MYSQL1_PORT"] = FreePort().ToString(),
-            ["BANKING_MYSQL2_PORT"] = FreePort().ToString(),
-            ["BANKING_RABBITMQ_PORT"] = FreePort().ToString(),
-            ["BANKING_RABBITMQ_MGMT_PORT"] = FreePort().ToString(),
-            ["BANKING_RABBITMQ_DIST_PORT"] = FreePort().ToString(),
+            ["BANKING_MYSQL1_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_MYSQL2_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_MGMT_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_DIST_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_RABBITMQ_NODENAME"] = $"banking-faults-{Environment.ProcessId}@localhost",
-            ["BANKING_REDIS_PORT"] = FreePort().ToString(),
+            ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
         };
         var servers = new PrivateServers(data, environment);
         await servers.RunAsync("up");
@@ -88,12 +88,5 @@ public sealed class PrivateServers : IAsyncDisposable
 
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"servers.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -23,7 +23,7 @@ public sealed class LocalServersScript_Specs
     public void ChoosePortsAndFolder()
     {
         data = Directory.CreateTempSubdirectory("banking-servers-script-").FullName;
-        (mysql1, mysql2, rabbit, rabbitManagement, redis) = (FreePort(), FreePort(), FreePort(), FreePort(), FreePort());
+        (mysql1, mysql2, rabbit, rabbitManagement, redis) = (ServiceProcess.FreePort(), ServiceProcess.FreePort(), ServiceProcess.FreePort(), ServiceProcess.FreePort(), ServiceProcess.FreePort());
         environment = new Dictionary<string, string>
         {
             ["BANKING_DATA_DIR"] = data,
@@ -31,7 +31,7 @@ public sealed class LocalServersScript_Specs
             ["BANKING_MYSQL2_PORT"] = mysql2.ToString(),
             ["BANKING_RABBITMQ_PORT"] = rabbit.ToString(),
             ["BANKING_RABBITMQ_MGMT_PORT"] = rabbitManagement.ToString(),
-            ["BANKING_RABBITMQ_DIST_PORT"] = FreePort().ToString(),
+            ["BANKING_RABBITMQ_DIST_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_RABBITMQ_NODENAME"] = $"banking-script-{Environment.ProcessId}@localhost",
             ["BANKING_REDIS_PORT"] = redis.ToString(),
         };
@@ -245,12 +245,5 @@ public sealed class LocalServersScript_Specs
         }
 
         return (process.ExitCode, await output + await error);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
