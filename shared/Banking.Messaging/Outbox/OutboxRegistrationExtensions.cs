@@ -8,6 +8,9 @@ namespace Banking.Messaging.Outbox;
 
 public static class OutboxRegistrationExtensions
 {
+    /// <summary>How many of one message's outbox rows are sent before their delivery is recorded.</summary>
+    public const int DefaultMessageDeliveryLimit = 100;
+
     /// <summary>Registers the transactional outbox and inbox for <typeparamref name="TDbContext"/>, and the inbox cleanup.</summary>
     public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus)
         where TDbContext : DbContext
@@ -25,7 +28,12 @@ public static class OutboxRegistrationExtensions
     public static void UseTransactionalOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, Action<IOutboxOptionsConfigurator>? configure = null)
         where TDbContext : DbContext
     {
-        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context);
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
+        {
+            // MassTransit's default is one message per transaction; every transaction is a durable flush here, so a
+            // message's replies go out together and are marked delivered in one commit.
+            MessageDeliveryLimit = DefaultMessageDeliveryLimit,
+        };
         configure?.Invoke(observer);
         endpoint.ConnectConsumerConfigurationObserver(observer);
         endpoint.ConnectSagaConfigurationObserver(observer);

@@ -32,6 +32,8 @@ public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
             return;
         }
 
+        // The transaction rolls back as a whole on failure; EF Core's savepoints around SaveChanges would only add round trips.
+        db.Database.AutoSavepointsEnabled = false;
         var strategy = db.Database.CreateExecutionStrategy();
         await strategy.ExecuteAsync(async () =>
         {
