@@ -15,7 +15,8 @@ public sealed class MySqlOutboxConsumeContext<TDbContext, TMessage>(
     OutboxConsumeOptions options,
     IServiceProvider provider,
     TDbContext db,
-    InboxState inbox)
+    InboxState inbox,
+    bool rowsRemovedBefore = false)
     : OutboxConsumeContextProxy<TMessage>(context, options, provider)
     where TDbContext : DbContext
     where TMessage : class
@@ -27,18 +28,25 @@ public sealed class MySqlOutboxConsumeContext<TDbContext, TMessage>(
     public override int ReceiveCount => inbox.ReceiveCount;
     public override long? LastSequenceNumber => inbox.LastSequenceNumber;
 
-    public override async Task SetConsumed()
+    /// <summary>
+    /// Saved by the step's closing SaveChanges, in the same batch as what the consumer changed: one round trip
+    /// fewer, the same transaction.
+    /// </summary>
+    public override Task SetConsumed()
     {
         inbox.Consumed = DateTime.UtcNow;
-        await db.SaveChangesAsync(CancellationToken);
+        return Task.CompletedTask;
     }
+
+    /// <summary>Set when this step marked the inbox delivered and removed the outbox rows (not yet committed).</summary>
+    public bool DeliveredAndRemoved { get; private set; }
 
     public override async Task SetDelivered()
     {
         // Delivered and removed in one commit: once every row has reached the broker, nothing needs them again.
         inbox.Delivered = DateTime.UtcNow;
         await DeleteOutboxRowsAsync();
-        await db.SaveChangesAsync(CancellationToken);
+        DeliveredAndRemoved = true;
     }
 
     public override async Task<List<OutboxMessageContext>> LoadOutboxMessages()
@@ -61,12 +69,13 @@ public sealed class MySqlOutboxConsumeContext<TDbContext, TMessage>(
     }
 
     /// <summary>
-    /// Called once the inbox row says "delivered". <see cref="SetDelivered"/> removed the rows already, so this
-    /// normally finds none and writes nothing: a read-only transaction costs the server no flush. Rows left by a
-    /// delivery that stopped between "delivered" and the removal (an older version of this library) still go.
+    /// Called once the inbox row says "delivered". <see cref="SetDelivered"/> removed the rows in the same commit,
+    /// so right after it there is nothing to look at; on a redelivery of a delivered message this finds none and
+    /// writes nothing. Rows left by an older version of this library (delivered, then removed separately) still go.
     /// </summary>
     public override async Task RemoveOutboxMessages()
     {
+        if (rowsRemovedBefore) return;
         if (await OutboxRows().AnyAsync(CancellationToken)) await DeleteOutboxRowsAsync();
     }
 

@@ -12,7 +12,7 @@ namespace Banking.Messaging.Outbox;
 /// UPDATE</c>, then <c>SELECT ... FOR UPDATE</c>, so a concurrent delivery of the same message waits here;</item>
 /// <item>consume: the business change, the outbox rows and "consumed" commit together;</item>
 /// <item>deliver the outbox rows with confirms, then mark "delivered" and remove them in one commit;</item>
-/// <item>a last look at the delivered inbox row, which writes nothing, so it costs the server no flush.</item>
+/// <item>acknowledge: known from the commit before, so it needs no transaction.</item>
 /// </list>
 /// Each step is its own transaction; a crash between them is completed by the broker's redelivery, which finds
 /// the inbox row and resumes where it stopped (a consumed message is never consumed again).
@@ -35,17 +35,30 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServic
         db.Database.AutoSavepointsEnabled = false;
 
         var strategy = db.Database.CreateExecutionStrategy();
-        var firstStep = true;
-        var continueProcessing = true;
-        while (continueProcessing)
+        var step = await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: true));
+        while (step.ContinueProcessing)
         {
-            var countDelivery = firstStep;
-            continueProcessing = await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery));
-            firstStep = false;
+            step = step.DeliveredAndRemoved
+                ? await FinishDelivered(context, options, next, step.Inbox)
+                : await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: false));
         }
     }
 
-    private async Task<bool> RunStep<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId, bool countDelivery)
+    /// <summary>
+    /// The step after the commit that marked the inbox delivered and removed the outbox rows: MassTransit's pipe
+    /// only acknowledges here. Everything it would read is known from that commit, so no transaction is opened.
+    /// </summary>
+    private async Task<StepResult> FinishDelivered<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, InboxState inbox)
+        where T : class
+    {
+        var outboxContext = new MySqlOutboxConsumeContext<TDbContext, T>(context, options, provider, db, inbox, rowsRemovedBefore: true);
+        await next.Send(outboxContext);
+        if (outboxContext.ContinueProcessing || db.ChangeTracker.HasChanges())
+            throw new InvalidOperationException($"the outbox pipeline did not finish message {inbox.MessageId} after its delivery was recorded");
+        return new StepResult(false, false, inbox);
+    }
+
+    private async Task<StepResult> RunStep<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId, bool countDelivery)
         where T : class
     {
         // A retried step must not see entities tracked by the failed attempt: a stale inbox row would let a duplicate through.
@@ -75,7 +88,7 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServic
             await next.Send(outboxContext);
             await db.SaveChangesAsync(context.CancellationToken);
             await transaction.CommitAsync(context.CancellationToken);
-            return outboxContext.ContinueProcessing;
+            return new StepResult(outboxContext.ContinueProcessing, outboxContext.DeliveredAndRemoved, inbox);
         }
         catch
         {
@@ -91,6 +104,8 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServic
             throw;
         }
     }
+
+    private sealed record StepResult(bool ContinueProcessing, bool DeliveredAndRemoved, InboxState Inbox);
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql");
 }

@@ -97,6 +97,36 @@ public sealed class TransactionalOutbox_Specs() : BackOfficeSpecs("msg_outbox")
         }
     }
 
+    [TestCase(null, TestName = "Every event of one message is delivered once and the delivery is recorded with the rows removed (one batch)")]
+    [TestCase(2, TestName = "Every event of one message is delivered once and the delivery is recorded with the rows removed (batches of two)")]
+    public async Task Every_event_of_one_message_is_delivered_once_and_recorded(int? deliveryLimit)
+    {
+        var queue = NewQueue("notes");
+        var node = await StartDeskAsync(queue, deliveryLimit: deliveryLimit);
+        var reference = NewReference();
+        var commandId = NewId.NextGuid();
+
+        await Counterparty.SendAsync(queue, new RecordNote(reference, "five announcements", Announcements: 5), commandId);
+        await Eventually.HoldsAsync(() => Counterparty.Of<NoteRecorded>(reference).Count >= 5, "the five events");
+        await Eventually.HoldsAsync(async () => await Database.DeliveredInboxRowsOfAsync(commandId) == 1, "the inbox row marked delivered");
+        await node.StopAsync();
+        await SettleAsync();
+
+        var observed = Counterparty.Of<NoteRecorded>(reference);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(observed, Has.Count.EqualTo(5), "an event was lost or sent twice");
+            Assert.That(observed.Select(o => o.MessageId).Distinct().Count(), Is.EqualTo(5));
+            Assert.That(Desk.VisitsOf("desk", reference), Is.EqualTo(1), "the command was consumed more than once");
+            Assert.That(await Database.NotesAsync(reference), Is.EqualTo(1));
+            Assert.That(await Database.OutboxRowsOfAsync(commandId), Is.Zero, "delivered outbox rows were left behind");
+            Assert.That(await Database.ScalarAsync<long>("SELECT receive_count FROM inbox_state WHERE message_id = @m", ("@m", commandId.ToString())),
+                Is.EqualTo(1), "one delivery counted as several");
+            Assert.That(await Broker.ReadyAsync(queue), Is.Zero, "the command was not acknowledged");
+            Assert.That(await Broker.ReadyAsync(queue + "_error"), Is.Zero);
+        }
+    }
+
     [Test]
     public async Task A_first_delivery_that_fails_after_commit_is_completed_by_the_retry_without_consuming_again()
     {

@@ -62,7 +62,8 @@ public abstract class BackOfficeSpecs(string name)
     /// A node whose queue takes <see cref="RecordNote"/> behind the transactional outbox, with the in-process retry
     /// the bank's services configure in front of it.
     /// </summary>
-    protected Task<MessagingNode> StartDeskAsync(string queue, int retries = 2, DispatchBreaker? breaker = null, RetryLog? retryLog = null, bool withArchive = false) =>
+    protected Task<MessagingNode> StartDeskAsync(string queue, int retries = 2, DispatchBreaker? breaker = null, RetryLog? retryLog = null, bool withArchive = false,
+        int? deliveryLimit = null) =>
         StartNodeAsync(
             bus =>
             {
@@ -76,7 +77,10 @@ public abstract class BackOfficeSpecs(string name)
                     r.Immediate(retries);
                     if (retryLog is not null) r.ConnectRetryObserver(retryLog);
                 });
-                e.UseTransactionalOutbox<BackOfficeDbContext>(context);
+                e.UseTransactionalOutbox<BackOfficeDbContext>(context, outbox =>
+                {
+                    if (deliveryLimit is { } limit) outbox.MessageDeliveryLimit = limit;
+                });
                 e.ConfigureConsumer<RecordNoteConsumer>(context);
                 if (withArchive) e.ConfigureConsumer<ArchiveNoteConsumer>(context);
             }),

@@ -15,8 +15,8 @@ public enum NoteTwist
     FailFirstDelivery,
 }
 
-/// <summary>A command to write one note (the business change) and announce it.</summary>
-public sealed record RecordNote(string Reference, string Text, NoteTwist Twist = NoteTwist.None);
+/// <summary>A command to write one note (the business change) and announce it, <paramref name="Announcements"/> times.</summary>
+public sealed record RecordNote(string Reference, string Text, NoteTwist Twist = NoteTwist.None, int Announcements = 1);
 
 /// <summary>The event a desk publishes for every note it wrote.</summary>
 public sealed record NoteRecorded(string Reference, string WrittenBy);

@@ -20,13 +20,16 @@ public abstract class NoteDeskConsumer(BackOfficeDbContext db, NoteDesk desk) : 
         db.Notes.Add(new Note { Reference = command.Reference, WrittenBy = writtenBy, Text = command.Text, RecordedUtc = DateTime.UtcNow });
         await db.SaveChangesAsync(context.CancellationToken);
 
-        var eventId = NewId.NextGuid();
-        await context.Publish(new NoteRecorded(command.Reference, writtenBy), sent =>
+        for (var i = 0; i < command.Announcements; i++)
         {
-            sent.MessageId = eventId;
-            if (command.Twist == NoteTwist.FailFirstDelivery) sent.Headers.Set("MT-Fail-Delivery", true);
-        });
-        desk.Published(command.Reference, eventId);
+            var eventId = NewId.NextGuid();
+            await context.Publish(new NoteRecorded(command.Reference, writtenBy), sent =>
+            {
+                sent.MessageId = eventId;
+                if (command.Twist == NoteTwist.FailFirstDelivery) sent.Headers.Set("MT-Fail-Delivery", true);
+            });
+            desk.Published(command.Reference, eventId);
+        }
 
         switch (command.Twist)
         {
