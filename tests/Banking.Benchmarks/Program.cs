@@ -76,7 +76,20 @@ try
         });
     }
 
-    var runner = new Runner(settings, workload, () => ServerCounters.ReadAsync(servers.MySql1, servers.MySql2));
+    var services = new Dictionary<string, int?>
+    {
+        ["orchestrator"] = platform.Orchestrator.ProcessId,
+        ["debit"] = platform.Debit.ProcessId,
+        ["credit"] = platform.Credit.ProcessId,
+        ["gateway"] = gateway.ProcessId,
+        ["benchmark"] = Environment.ProcessId,
+    };
+    var runner = new Runner(settings, workload, async () =>
+    {
+        var counters = await ServerCounters.ReadAsync(servers.MySql1, servers.MySql2);
+        foreach (var (name, value) in ServerCounters.ReadCpu(services)) counters[name] = value;
+        return counters;
+    });
     foreach (var contention in settings.Contentions)
     {
         foreach (var system in systems)

@@ -97,12 +97,9 @@ public static class Reports
         if (counters.Count > 0)
         {
             md.AppendLine("MariaDB counters per completed transfer during closed-loop uniform steps (global counters of shared servers: other people's load is included).").AppendLine();
-            var names = counters.SelectMany(s => s.ServerCountersPerTransfer.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-            md.AppendLine("| System | Clients | " + string.Join(" | ", names) + " |");
-            md.AppendLine("|---|--:|" + string.Concat(names.Select(_ => "--:|")));
-            foreach (var s in counters)
-                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {s.System} | {s.Load} | ") + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "")) + " |");
-            md.AppendLine();
+            CounterTable(md, counters, name => !name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name);
+            md.AppendLine("CPU milliseconds per completed transfer, by process, during the same steps (user + system time from /proc; the servers are shared, so theirs include other people's load).").AppendLine();
+            CounterTable(md, counters, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..]);
         }
 
         if (run.SagaStages.Count > 0)
@@ -161,5 +158,18 @@ public static class Reports
         plot.YLabel("latency (ms, log scale)");
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.SavePng(path, 1100, 650);
+    }
+
+    private const string CpuPrefix = "cpu_ms.";
+
+    private static void CounterTable(StringBuilder md, List<StepReport> steps, Func<string, bool> include, Func<string, string> header)
+    {
+        var names = steps.SelectMany(s => s.ServerCountersPerTransfer.Keys).Where(include).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (names.Count == 0) return;
+        md.AppendLine("| System | Clients | " + string.Join(" | ", names.Select(header)) + " |");
+        md.AppendLine("|---|--:|" + string.Concat(names.Select(_ => "--:|")));
+        foreach (var s in steps)
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {s.System} | {s.Load} | ") + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "")) + " |");
+        md.AppendLine();
     }
 }

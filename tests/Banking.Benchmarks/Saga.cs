@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -263,9 +264,57 @@ public sealed class SagaThroughRabbitMq : ISystemUnderTest
     }
 }
 
-/// <summary>Reads MariaDB's global counters (commits, XA, fsyncs) so that a step can report them per transfer.</summary>
+/// <summary>
+/// Reads MariaDB's global counters (commits, XA, fsyncs) and the CPU time of the processes that do the work, so
+/// that a step can report them per transfer: where the time goes.
+/// </summary>
 public static class ServerCounters
 {
+    /// <summary>CPU milliseconds (user + system) of each process so far, from <c>/proc/PID/stat</c>.</summary>
+    public static Dictionary<string, long> ReadCpu(IReadOnlyDictionary<string, int?> processes)
+    {
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!OperatingSystem.IsLinux()) return values;
+        var processIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, pid) in processes)
+        {
+            if (pid is { } id) processIds[name] = id;
+        }
+
+        // The servers are found by their command line: mariadbd for each data folder, RabbitMQ's Erlang VM.
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var id)) continue;
+            string commandLine;
+            try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (commandLine.Contains("mariadbd", StringComparison.Ordinal))
+                processIds[$"mariadbd:{Regex.Match(commandLine, @"--port=(\d+)").Groups[1].Value}"] = id;
+            else if (commandLine.Contains("beam.smp", StringComparison.Ordinal) && commandLine.Contains("rabbit", StringComparison.Ordinal))
+                processIds["rabbitmq"] = id;
+        }
+
+        var ticksPerSecond = 100.0; // USER_HZ on Linux
+        foreach (var (name, id) in processIds)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{id}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // After the command name: field 14 (utime) and 15 (stime) of proc(5) are at index 11 and 12 here.
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                values[$"cpu_ms.{name}"] = (long)(ticks * 1000 / ticksPerSecond);
+            }
+            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+            {
+                // The process ended between the listing and the read.
+            }
+        }
+
+        return values;
+    }
+
     private static readonly string[] Names =
         ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions"];
 

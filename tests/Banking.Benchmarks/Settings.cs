@@ -29,7 +29,7 @@ public sealed class Settings
 
     public string[] Systems { get; set; } = ["saga-rest", "saga-mq", "xa", "local"];
 
-    public int Warmup { get; set; } = 20;
+    public int Warmup { get; set; } = 100;
 
     /// <summary>Before each saga step: wait (at most this long) until the virtual host's queues and the outboxes are empty.</summary>
     public double SettleSeconds { get; set; } = 20;
@@ -91,7 +91,7 @@ public sealed class Settings
                           --settle-seconds 20       saga: wait before each step until queues and outboxes are empty
                           --contention uniform,hotspot
                           --systems saga-rest,saga-mq,xa,local
-                          --accounts 10000 --hot-share 0.1 --hot-accounts 10 --warmup 20
+                          --accounts 10000 --hot-share 0.1 --hot-accounts 10 --warmup 100
                           --sync-wait-ms 0          the gateway's Gateway:SyncWaitMs (0: POST answers 202 at once)
                           --results DIR             default: tests/Banking.Benchmarks/results/<timestamp>
                           --keep-databases          do not drop the bench_ databases and virtual host at the end
