@@ -64,7 +64,7 @@ public static class Reports
         md.AppendLine(CultureInfo.InvariantCulture, $"MariaDB 1: {run.Machine.MariaDb1}; MariaDB 2: {run.Machine.MariaDb2}.").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
             $"Settings: steps of {run.Settings.StepSeconds} s (+ up to {run.Settings.DrainSeconds} s drain), open-loop rates {string.Join(", ", run.Settings.Rates)}/s, " +
-            $"closed-loop clients {string.Join(", ", run.Settings.Clients)}, {run.Settings.Accounts} accounts per ledger, hot-spot = {run.Settings.HotShare:P0} of transfers on {run.Settings.HotAccounts} accounts per ledger, warm-up {run.Settings.Warmup} transfers.").AppendLine();
+            $"closed-loop clients {string.Join(", ", run.Settings.Clients)}, {run.Settings.Accounts} accounts per ledger, hot-spot = {run.Settings.HotShare:P0} of transfers on {run.Settings.HotAccounts} accounts per ledger, warm-up {run.Settings.Warmup} transfers and at least {run.Settings.WarmupSeconds} s.").AppendLine();
         foreach (var (name, description) in run.Systems) md.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         md.AppendLine();
 

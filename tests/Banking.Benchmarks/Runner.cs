@@ -11,13 +11,14 @@ public sealed class Runner(Settings settings, Workload workload, Func<Task<Dicti
 
     public async Task WarmUpAsync(ISystemUnderTest system, string contention)
     {
-        if (settings.Warmup <= 0) return;
-        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        if (settings.Warmup <= 0 && settings.WarmupSeconds <= 0) return;
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(60 + settings.WarmupSeconds));
         var left = settings.Warmup;
         var failures = 0;
+        var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
-            while (Interlocked.Decrement(ref left) >= 0)
+            while (Interlocked.Decrement(ref left) >= 0 || Stopwatch.GetElapsedTime(started).TotalSeconds < settings.WarmupSeconds)
             {
                 var outcome = await system.RunAsync(workload.Next(contention), giveUp.Token);
                 if (outcome.Error is not null && Interlocked.Increment(ref failures) == 1) Console.WriteLine($"    warm-up error: {outcome.Error}");

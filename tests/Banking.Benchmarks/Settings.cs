@@ -8,12 +8,12 @@ public sealed class Settings
     public bool Quick { get; set; }
 
     /// <summary>Open-loop arrival rates, transfers per second.</summary>
-    public int[] Rates { get; set; } = [5, 10, 25];
+    public int[] Rates { get; set; } = [10, 25, 50];
 
     /// <summary>Closed-loop client counts: each client submits the next transfer when the last one is final.</summary>
     public int[] Clients { get; set; } = [1, 16];
 
-    public double StepSeconds { get; set; } = 6;
+    public double StepSeconds { get; set; } = 10;
 
     /// <summary>How long after a step its unfinished transfers may still complete before they count as timeouts.</summary>
     public double DrainSeconds { get; set; } = 8;
@@ -30,6 +30,12 @@ public sealed class Settings
     public string[] Systems { get; set; } = ["saga-rest", "saga-mq", "xa", "local"];
 
     public int Warmup { get; set; } = 100;
+
+    /// <summary>
+    /// The warm-up also lasts at least this long: the services compile their hot paths to optimised code over the
+    /// first tens of seconds under load, and a step measured before that measures the JIT.
+    /// </summary>
+    public int WarmupSeconds { get; set; } = 30;
 
     /// <summary>Before each saga step: wait (at most this long) until the virtual host's queues and the outboxes are empty.</summary>
     public double SettleSeconds { get; set; } = 20;
@@ -55,6 +61,7 @@ public sealed class Settings
             settings.StepSeconds = 3;
             settings.DrainSeconds = 4;
             settings.Warmup = 5;
+            settings.WarmupSeconds = 0;
             settings.SettleSeconds = 5;
             settings.Contentions = ["uniform"];
         }
@@ -77,6 +84,7 @@ public sealed class Settings
                 case "--systems": settings.Systems = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--settle-seconds": settings.SettleSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup": settings.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--warmup-seconds": settings.WarmupSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--max-in-flight": settings.MaxInFlight = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--sync-wait-ms": settings.SyncWaitMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--results": settings.Results = Next(); break;
@@ -84,14 +92,14 @@ public sealed class Settings
                 case "--help" or "-h":
                     Console.WriteLine("""
                         dotnet run -c Release --project tests/Banking.Benchmarks -- [--quick] [options]
-                          --rates 5,10,25           open-loop arrival rates (transfers/s)
+                          --rates 10,25,50          open-loop arrival rates (transfers/s)
                           --clients 1,16            closed-loop client counts
-                          --step-seconds 6          length of each step
+                          --step-seconds 10         length of each step
                           --drain-seconds 8         how long a step's unfinished transfers may still finish
                           --settle-seconds 20       saga: wait before each step until queues and outboxes are empty
                           --contention uniform,hotspot
                           --systems saga-rest,saga-mq,xa,local
-                          --accounts 10000 --hot-share 0.1 --hot-accounts 10 --warmup 100
+                          --accounts 10000 --hot-share 0.1 --hot-accounts 10 --warmup 100 --warmup-seconds 30
                           --sync-wait-ms 0          the gateway's Gateway:SyncWaitMs (0: POST answers 202 at once)
                           --results DIR             default: tests/Banking.Benchmarks/results/<timestamp>
                           --keep-databases          do not drop the bench_ databases and virtual host at the end

@@ -7,7 +7,7 @@ public sealed record FaultSuiteOptions
 {
     public string Profile { get; init; } = "short";
     public int Seed { get; init; } = Environment.TickCount & 0x7fffffff;
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(100);
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
     public int Clients { get; init; } = 8;
     public int AccountsPerLedger { get; init; } = 20;
     public decimal OpeningBalance { get; init; } = 5_000.00m;
