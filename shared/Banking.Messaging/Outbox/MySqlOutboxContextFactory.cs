@@ -21,7 +21,7 @@ namespace Banking.Messaging.Outbox;
 /// steps that follow the first write only when they must: two flushes per consumed message, whatever it sent.
 /// </para>
 /// </summary>
-public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider) : IOutboxContextFactory<TDbContext>
+public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider, OutboxStallWatchdog watchdog) : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
@@ -35,12 +35,13 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServic
         db.Database.AutoSavepointsEnabled = false;
 
         var strategy = db.Database.CreateExecutionStrategy();
-        var step = await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: true));
+        var messageType = TypeCache<T>.ShortName;
+        var step = await watchdog.Watch(strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: true)), messageId, messageType);
         while (step.ContinueProcessing)
         {
-            step = step.DeliveredAndRemoved
-                ? await FinishDelivered(context, options, next, step.Inbox)
-                : await strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: false));
+            step = await watchdog.Watch(step.DeliveredAndRemoved
+                ? FinishDelivered(context, options, next, step.Inbox)
+                : strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: false)), messageId, messageType);
         }
     }
 

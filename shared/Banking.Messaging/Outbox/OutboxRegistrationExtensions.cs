@@ -3,6 +3,7 @@ using MassTransit.Configuration;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Banking.Messaging.Outbox;
 
@@ -18,6 +19,8 @@ public static class OutboxRegistrationExtensions
         bus.AddScoped<IOutboxContextFactory<TDbContext>, MySqlOutboxContextFactory<TDbContext>>();
         bus.AddOptions<InboxCleanupOptions>().BindConfiguration(InboxCleanupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
+        bus.AddOptions<OutboxStallOptions>().BindConfiguration(OutboxStallOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        bus.TryAddSingleton<OutboxStallWatchdog>();
         return bus;
     }
 

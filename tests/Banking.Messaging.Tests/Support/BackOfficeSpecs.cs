@@ -63,7 +63,7 @@ public abstract class BackOfficeSpecs(string name)
     /// the bank's services configure in front of it.
     /// </summary>
     protected Task<MessagingNode> StartDeskAsync(string queue, int retries = 2, DispatchBreaker? breaker = null, RetryLog? retryLog = null, bool withArchive = false,
-        int? deliveryLimit = null) =>
+        int? deliveryLimit = null, IReadOnlyDictionary<string, string?>? settings = null) =>
         StartNodeAsync(
             bus =>
             {
@@ -84,7 +84,8 @@ public abstract class BackOfficeSpecs(string name)
                 e.ConfigureConsumer<RecordNoteConsumer>(context);
                 if (withArchive) e.ConfigureConsumer<ArchiveNoteConsumer>(context);
             }),
-            breaker: breaker);
+            settings,
+            breaker);
 
     protected async Task StopNodesAsync()
     {

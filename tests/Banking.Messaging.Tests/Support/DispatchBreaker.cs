@@ -10,24 +10,56 @@ namespace Banking.Messaging.Tests.Support;
 public sealed class DispatchBreaker : IFilter<SendContext>
 {
     private volatile bool cut;
+    private volatile TaskCompletionSource? held;
     private int refused;
+    private int holding;
 
     public int Refused => Volatile.Read(ref refused);
 
+    /// <summary>Deliveries waiting in <see cref="Hold"/> now.</summary>
+    public int Holding => Volatile.Read(ref holding);
+
     public void Cut() => cut = true;
 
-    public void Restore() => cut = false;
+    /// <summary>
+    /// Deliveries neither complete nor fail until <see cref="Restore"/>, and ignore cancellation: what the broker
+    /// client did in the fault suite when its topology setup never finished after a RabbitMQ restart.
+    /// </summary>
+    public void Hold() => held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task Send(SendContext context, IPipe<SendContext> next)
+    public void Restore()
+    {
+        cut = false;
+        held?.TrySetResult();
+        held = null;
+    }
+
+    public async Task Send(SendContext context, IPipe<SendContext> next)
     {
         var isNoteRecorded = context.DestinationAddress?.AbsolutePath.EndsWith(nameof(NoteRecorded), StringComparison.Ordinal) == true;
-        if (cut && isNoteRecorded && !NoteDesk.IsInsideConsumer)
+        if (isNoteRecorded && !NoteDesk.IsInsideConsumer)
         {
-            Interlocked.Increment(ref refused);
-            throw new BrokerUnreachableException($"delivery of {context.MessageId} to {context.DestinationAddress} was cut by the test");
+            if (cut)
+            {
+                Interlocked.Increment(ref refused);
+                throw new BrokerUnreachableException($"delivery of {context.MessageId} to {context.DestinationAddress} was cut by the test");
+            }
+
+            if (held is { } hold)
+            {
+                Interlocked.Increment(ref holding);
+                try
+                {
+                    await hold.Task;
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref holding);
+                }
+            }
         }
 
-        return next.Send(context);
+        await next.Send(context);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("dispatchBreaker");
