@@ -75,6 +75,58 @@ public sealed class BankInvariants_Specs
     }
 
     [Test]
+    public async Task With_the_credit_ledger_s_inbox_and_claim_removed_a_duplicate_credit_moves_money_twice_and_is_named()
+    {
+        // The guarantee broken on the running platform, not simulated: CreditService's inbox forgets every message
+        // it consumed (what a disabled inbox is to a redelivery), and a duplicate CreditAccount arrives. The claim on
+        // (transfer, operation) is the second line and must still hold; with the claim set aside as well, the real
+        // CreditService credits a second time and the checks must name it.
+        await ExecuteAsync(platform.Db2, "DELETE FROM inbox_state");
+        await SendCreditAgainAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.That(await CreditRowsAsync(), Is.EqualTo(1), "the claim alone answers a duplicate the inbox let through");
+        Assert.That(await CheckAsync(), Is.Empty);
+
+        await ExecuteAsync(platform.Db2, "UPDATE ledger_operation SET transfer_id = 'CHK-SUCCESS-set-aside' WHERE transfer_id = 'CHK-SUCCESS' AND operation = 'CREDIT'");
+        try
+        {
+            await SendCreditAgainAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await CreditRowsAsync() < 2 && DateTime.UtcNow < deadline) await Task.Delay(200);
+            Assert.That(await CreditRowsAsync(), Is.EqualTo(2), "without inbox and claim the duplicate is applied");
+
+            var violated = (await CheckAsync()).Select(v => v.Invariant).Distinct().ToList();
+            Assert.That(violated, Is.EquivalentTo(new[] { BankInvariants.MoneyConserved, BankInvariants.SuccessLedger }));
+        }
+        finally
+        {
+            // Undo the second credit (its history row is the one its claim points at) and put the first claim back.
+            await ExecuteAsync(platform.Db2, """
+                UPDATE rb_acct_balance b JOIN rb_acct a ON a.INTERNAL_KEY = b.INTERNAL_KEY
+                   JOIN ledger_operation o ON o.transfer_id = 'CHK-SUCCESS' AND o.operation = 'CREDIT' AND o.outcome = 'APPLIED'
+                   SET b.TOTAL_AMOUNT = b.TOTAL_AMOUNT - o.amount WHERE a.BASE_ACCT_NO = o.account_no;
+                DELETE h FROM rb_tran_hist h JOIN ledger_operation o ON o.seq_no = h.SEQ_NO WHERE o.transfer_id = 'CHK-SUCCESS' AND o.operation = 'CREDIT';
+                DELETE FROM ledger_operation WHERE transfer_id = 'CHK-SUCCESS' AND operation = 'CREDIT';
+                UPDATE ledger_operation SET transfer_id = 'CHK-SUCCESS' WHERE transfer_id = 'CHK-SUCCESS-set-aside';
+                """);
+        }
+        Assert.That(await CheckAsync(), Is.Empty, "the tamper is undone");
+    }
+
+    private async Task SendCreditAgainAsync()
+    {
+        // As the orchestrator's bus sends it: a MassTransit envelope on CreditService's queue.
+        var envelope = $$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Ledger:CreditAccount"],
+             "message":{"transferId":"CHK-SUCCESS","accountNo":"{{{Destination}}}","amount":120.00,"currency":"CNY"}}
+            """;
+        await platform.PublishRawEnvelopeAsync(envelope, "credit-ledger");
+    }
+
+    private Task<long> CreditRowsAsync() =>
+        TransferPlatform.ScalarAsync<long>(platform.Db2, "SELECT COUNT(*) FROM rb_tran_hist WHERE REFERENCE = @p", "CHK-SUCCESS");
+
+    [Test]
     public async Task A_reversal_that_never_came_is_named_as_money_lost_and_as_a_broken_ROLLBACK()
     {
         await ExecuteAsync(platform.Db1, """

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Banking.Testing;
 using MySqlConnector;
 
@@ -42,6 +43,43 @@ public sealed class FaultPlatform : IAsyncDisposable
         var platform = new FaultPlatform(servers);
         await Task.WhenAll(platform.Services.Select(s => s.Process.StartAsync(TimeSpan.FromSeconds(90))));
         return platform;
+    }
+
+    /// <summary>Services started again by <see cref="SuperviseAsync"/>, by name.</summary>
+    public ConcurrentDictionary<string, int> SupervisorRestarts { get; } = new();
+
+    /// <summary>
+    /// What systemd or Compose's restart policy does in production: a service that exits on its own (the outbox
+    /// watchdog's exit 75, a crash) is started again. The fault injector's own kills and stops are not its business.
+    /// </summary>
+    public async Task SuperviseAsync(Action<string> log, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            foreach (var (name, process) in Services)
+            {
+                if (process.ExitedOnItsOwn is not { } code) continue;
+                log($"supervisor: {name} exited on its own with code {code}; starting it again");
+                SupervisorRestarts.AddOrUpdate(name, 1, (_, n) => n + 1);
+                try
+                {
+                    await process.StartAsync(TimeSpan.FromSeconds(120));
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                {
+                    log($"  {name} did not start ({e.Message.Split('\n')[0]}); the supervisor tries again");
+                }
+            }
+        }
     }
 
     /// <summary>Opens the suite's accounts: sources in DB1, destinations in DB2, one restricted destination.</summary>

@@ -7,7 +7,7 @@ public sealed record FaultSuiteReport(
     string Profile, int Seed, DateTime StartedUtc, double DurationSeconds, int Clients, int Accounts,
     int Attempted, int Acknowledged, IReadOnlyDictionary<string, int> FinalByStatus, IReadOnlyDictionary<string, int> FaultsInjected,
     IReadOnlyDictionary<string, int> ClientErrors, double LongestSecondsToFinalAfterHealing, decimal OpeningTotal, decimal ClosingTotal,
-    IReadOnlyList<Violation> Violations)
+    IReadOnlyList<Violation> Violations, IReadOnlyDictionary<string, int> SupervisorRestarts)
 {
     public bool Passed => Violations.Count == 0;
 }
@@ -29,6 +29,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
         var opening = await BankInvariants.SnapshotAsync(servers.Ledger1, servers.Ledger2);
         log($"platform up; {accounts.Sources.Count} + {accounts.Destinations.Count} accounts, opening total {opening.Total:0.00}");
 
+        using var supervision = new CancellationTokenSource();
+        var supervisor = platform.SuperviseAsync(log, supervision.Token);
         var workload = new Workload(platform, accounts, options);
         var faults = new FaultInjector(platform, workload, options, log);
         using (var stop = new CancellationTokenSource())
@@ -62,6 +64,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
         var healed = Stopwatch.StartNew();
         var longest = await WaitForQuiescenceAsync(servers.Core);
         log($"quiet after {healed.Elapsed.TotalSeconds:0.0} s; checking");
+        await supervision.CancelAsync();
+        await supervisor;
 
         if (options.BeforeChecks is { } tamper) await tamper(this);
         var attempts = workload.Attempts.Values.ToList();
@@ -72,7 +76,7 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
             accounts.Sources.Count + accounts.Destinations.Count + 1, attempts.Count, attempts.Count(a => a.Acknowledged),
             transfers.Values.GroupBy(t => t.Status).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
             faults.Injected.OrderBy(f => f.Key).ToDictionary(), workload.ErrorsByCode.OrderBy(e => e.Key).ToDictionary(),
-            longest.TotalSeconds, opening.Total, closing.Total, violations);
+            longest.TotalSeconds, opening.Total, closing.Total, violations, platform.SupervisorRestarts.OrderBy(r => r.Key).ToDictionary());
     }
 
     /// <summary>Waits until no transfer is in flight (or the bound passes) and returns how long the last one took.</summary>
@@ -113,6 +117,7 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
             $"| final by status | {string.Join(", ", report.FinalByStatus.Select(s => $"{s.Key} {s.Value}"))} |",
             $"| faults injected | {string.Join(", ", report.FaultsInjected.Select(f => $"{f.Key} x{f.Value}"))} |",
             $"| client-side errors | {(report.ClientErrors.Count == 0 ? "none" : string.Join(", ", report.ClientErrors.Select(e => $"{e.Key} {e.Value}")))} |",
+            $"| services that exited on their own, started again | {(report.SupervisorRestarts.Count == 0 ? "none" : string.Join(", ", report.SupervisorRestarts.Select(r => $"{r.Key} x{r.Value}")))} |",
             $"| longest time to final after healing | {report.LongestSecondsToFinalAfterHealing:0.0} s |",
             $"| money | opening {report.OpeningTotal:0.00}, closing {report.ClosingTotal:0.00} |",
             $"| invariants | {(report.Passed ? "all hold" : $"{report.Violations.Count} violation(s)")} |",

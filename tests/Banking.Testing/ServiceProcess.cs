@@ -18,6 +18,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     private Process? process;
     private StreamWriter? log;
 
+    // Starts and stops come from the fault injector and the supervisor at once; one at a time per process.
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool stopRequested;
+
     public ServiceProcess(string project, IDictionary<string, string> environment, int? port = null)
     {
         this.project = project;
@@ -34,6 +38,16 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string LogPath => logPath;
     public int? ProcessId => process is { HasExited: false } ? process.Id : null;
 
+    /// <summary>The exit code when the process ended without being killed or stopped by the test; otherwise null.</summary>
+    public int? ExitedOnItsOwn
+    {
+        get
+        {
+            var current = process;
+            return current is { HasExited: true } && !Volatile.Read(ref stopRequested) ? current.ExitCode : null;
+        }
+    }
+
     /// <summary>The service's DLL built in the same configuration as the running tests (Debug or Release).</summary>
     public string DllPath
     {
@@ -45,6 +59,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     public async Task StartAsync(TimeSpan? readyWithin = null)
+    {
+        await gate.WaitAsync();
+        try
+        {
+            await StartCoreAsync(readyWithin);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task StartCoreAsync(TimeSpan? readyWithin)
     {
         if (process is { HasExited: false }) throw new InvalidOperationException($"{project} is already running");
         if (!File.Exists(DllPath)) throw new FileNotFoundException($"{project} is not built", DllPath);
@@ -61,6 +88,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
         foreach (var (key, value) in environment) start.Environment[key] = value;
 
+        process?.Dispose();
+        Volatile.Write(ref stopRequested, false);
         log ??= new StreamWriter(logPath, append: true) { AutoFlush = true };
         await log.WriteLineAsync($"---- start {DateTime.UtcNow:O}");
         process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {project}");
@@ -105,6 +134,20 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>kill -9: the process gets no chance to finish anything.</summary>
     public async Task KillAsync()
     {
+        await gate.WaitAsync();
+        try
+        {
+            await KillCoreAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task KillCoreAsync()
+    {
+        Volatile.Write(ref stopRequested, true);
         if (process is not { HasExited: false }) return;
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
@@ -113,16 +156,25 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>SIGTERM, then wait for a graceful stop.</summary>
     public async Task StopAsync(TimeSpan? within = null)
     {
-        if (process is not { HasExited: false }) return;
-        Signal(process.Id, 15);
-        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
+        await gate.WaitAsync();
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            Volatile.Write(ref stopRequested, true);
+            if (process is not { HasExited: false }) return;
+            Signal(process.Id, 15);
+            using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                await KillCoreAsync();
+            }
         }
-        catch (OperationCanceledException)
+        finally
         {
-            await KillAsync();
+            gate.Release();
         }
     }
 
