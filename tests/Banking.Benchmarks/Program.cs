@@ -22,7 +22,7 @@ var resultsDir = settings.Results.Length > 0
     : Path.Combine(RealServers.RepositoryRoot, "tests", "Banking.Benchmarks", "results", $"{started:yyyyMMdd-HHmmss}{(settings.Quick ? "-quick" : "")}");
 Directory.CreateDirectory(resultsDir);
 Console.WriteLine($"Benchmark run {servers.RunId}{(settings.Quick ? " (quick)" : "")}; results in {resultsDir}");
-Console.WriteLine("The MariaDB, RabbitMQ and Redis servers are shared: other people's load makes every figure noisy.");
+Console.WriteLine("Run it on a quiet machine: anything else using these servers or cores during the run is in every figure.");
 
 var loadAtStart = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 var machine = await Machine.DescribeAsync(servers.MySql1, servers.MySql2);
@@ -125,7 +125,7 @@ try
     var run = new RunReport(started, Math.Round(clock.Elapsed.TotalSeconds, 1), "dotnet run -c Release --project tests/Banking.Benchmarks -- " + string.Join(' ', args),
         machine, settings, systems.ToDictionary(s => s.Name, s => s.Description), reports, headlines, ratios, stages,
         [
-            "The MariaDB, RabbitMQ and Redis servers are shared with other people's tests and demos while this runs: figures are noisy, compare within one run.",
+            "Server counters and server CPU are global: anything else using the MariaDB, RabbitMQ and Redis servers during the run is included (see the load averages below); compare figures within one run.",
             "The load generator, the gateway, the three services and both MariaDB servers share the same machine.",
             $"Databases and virtual host of this run: {servers.RunId}_*.",
             $"/proc/loadavg at the start: {loadAtStart}; at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (on {Environment.ProcessorCount} cores).",

@@ -96,9 +96,9 @@ public static class Reports
         var counters = run.Steps.Where(s => s.Loop == "closed" && s.Contention == "uniform").ToList();
         if (counters.Count > 0)
         {
-            md.AppendLine("MariaDB counters per completed transfer during closed-loop uniform steps (global counters of shared servers: other people's load is included).").AppendLine();
+            md.AppendLine("MariaDB counters per completed transfer during closed-loop uniform steps (global server counters: anything else using the servers is included).").AppendLine();
             CounterTable(md, counters, name => !name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name);
-            md.AppendLine("CPU milliseconds per completed transfer, by process, during the same steps (user + system time from /proc; the servers are shared, so theirs include other people's load).").AppendLine();
+            md.AppendLine("CPU milliseconds per completed transfer, by process, during the same steps (user + system time from /proc; server figures include anything else using the servers).").AppendLine();
             CounterTable(md, counters, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..]);
         }
 
@@ -153,7 +153,7 @@ public static class Reports
             IntegerTicksOnly = true,
         };
         plot.Axes.Left.TickGenerator = ticks;
-        plot.Title($"Submit-to-final latency vs offered load ({contention} contention, {run.Machine.Cores} cores, shared servers)");
+        plot.Title($"Submit-to-final latency vs offered load ({contention} contention, {run.Machine.Cores} cores)");
         plot.XLabel("offered load (transfers/s, open loop)");
         plot.YLabel("latency (ms, log scale)");
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
