@@ -28,9 +28,10 @@ public sealed class OutboxStallWatchdog(IOptions<OutboxStallOptions> options, IH
         {
             return await step.WaitAsync(options.Value.StallTimeout);
         }
-        catch (TimeoutException) when (!step.IsCompleted)
+        catch (TimeoutException) when (!step.IsFaulted)
         {
-            OnStalled(messageId, messageType);
+            // A step that finished just as the timeout fired is not stalled: its own outcome stands.
+            if (!step.IsCompleted) OnStalled(messageId, messageType);
             // Neither acknowledge nor fault the message: the stopping bus cancels the step, or the process ends.
             return await step;
         }
