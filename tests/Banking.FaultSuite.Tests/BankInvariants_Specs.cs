@@ -82,7 +82,7 @@ public sealed class BankInvariants_Specs
         // (transfer, operation) is the second line and must still hold; with the claim set aside as well, the real
         // CreditService credits a second time and the checks must name it.
         await ExecuteAsync(platform.Db2, "DELETE FROM inbox_state");
-        await SendCreditAgainAsync();
+        await platform.SendCreditAccountAsync("CHK-SUCCESS", Destination, 120.00m);
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.That(await CreditRowsAsync(), Is.EqualTo(1), "the claim alone answers a duplicate the inbox let through");
         Assert.That(await CheckAsync(), Is.Empty);
@@ -90,7 +90,7 @@ public sealed class BankInvariants_Specs
         await ExecuteAsync(platform.Db2, "UPDATE ledger_operation SET transfer_id = 'CHK-SUCCESS-set-aside' WHERE transfer_id = 'CHK-SUCCESS' AND operation = 'CREDIT'");
         try
         {
-            await SendCreditAgainAsync();
+            await platform.SendCreditAccountAsync("CHK-SUCCESS", Destination, 120.00m);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (await CreditRowsAsync() < 2 && DateTime.UtcNow < deadline) await Task.Delay(200);
             Assert.That(await CreditRowsAsync(), Is.EqualTo(2), "without inbox and claim the duplicate is applied");
@@ -111,16 +111,6 @@ public sealed class BankInvariants_Specs
                 """);
         }
         Assert.That(await CheckAsync(), Is.Empty, "the tamper is undone");
-    }
-
-    private async Task SendCreditAgainAsync()
-    {
-        // As the orchestrator's bus sends it: a MassTransit envelope on CreditService's queue.
-        var envelope = $$$"""
-            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Ledger:CreditAccount"],
-             "message":{"transferId":"CHK-SUCCESS","accountNo":"{{{Destination}}}","amount":120.00,"currency":"CNY"}}
-            """;
-        await platform.PublishRawEnvelopeAsync(envelope, "credit-ledger");
     }
 
     private Task<long> CreditRowsAsync() =>

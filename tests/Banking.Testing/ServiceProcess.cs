@@ -58,18 +58,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public async Task StartAsync(TimeSpan? readyWithin = null)
-    {
-        await gate.WaitAsync();
-        try
-        {
-            await StartCoreAsync(readyWithin);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    public Task StartAsync(TimeSpan? readyWithin = null) => ExclusivelyAsync(() => StartCoreAsync(readyWithin));
 
     private async Task StartCoreAsync(TimeSpan? readyWithin)
     {
@@ -132,18 +121,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>kill -9: the process gets no chance to finish anything.</summary>
-    public async Task KillAsync()
-    {
-        await gate.WaitAsync();
-        try
-        {
-            await KillCoreAsync();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    public Task KillAsync() => ExclusivelyAsync(KillCoreAsync);
 
     private async Task KillCoreAsync()
     {
@@ -154,23 +132,30 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, then wait for a graceful stop.</summary>
-    public async Task StopAsync(TimeSpan? within = null)
+    public Task StopAsync(TimeSpan? within = null) => ExclusivelyAsync(() => StopCoreAsync(within));
+
+    private async Task StopCoreAsync(TimeSpan? within)
+    {
+        Volatile.Write(ref stopRequested, true);
+        if (process is not { HasExited: false }) return;
+        Signal(process.Id, 15);
+        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillCoreAsync();
+        }
+    }
+
+    private async Task ExclusivelyAsync(Func<Task> action)
     {
         await gate.WaitAsync();
         try
         {
-            Volatile.Write(ref stopRequested, true);
-            if (process is not { HasExited: false }) return;
-            Signal(process.Id, 15);
-            using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                await KillCoreAsync();
-            }
+            await action();
         }
         finally
         {

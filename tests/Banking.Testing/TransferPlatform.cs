@@ -92,6 +92,16 @@ public sealed class TransferPlatform : IAsyncDisposable
     public Task PublishRawEnvelopeAsync(string envelope, string queue) =>
         PublishAsync(envelope, null, queue, "application/vnd.masstransit+json");
 
+    /// <summary>
+    /// A <c>CreditAccount</c> under a new message id on CreditService's queue, as the orchestrator's bus sends it:
+    /// what a late or duplicated credit command looks like to the ledger.
+    /// </summary>
+    public Task SendCreditAccountAsync(string transferId, string accountNo, decimal amount) =>
+        PublishRawEnvelopeAsync($$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Ledger:CreditAccount"],
+             "message":{"transferId":"{{{transferId}}}","accountNo":"{{{accountNo}}}","amount":{{{amount.ToString(System.Globalization.CultureInfo.InvariantCulture)}}},"currency":"CNY"}}
+            """, "credit-ledger");
+
     private async Task PublishAsync(string json, Guid? messageId, string queue, string contentType)
     {
         var factory = new ConnectionFactory { Uri = Broker };

@@ -197,7 +197,7 @@ public sealed class Transfer_EndToEnd_Specs
         Assert.That(transfer.Status, Is.EqualTo("ROLLBACK"));
 
         // The original credit shows up late: it must be refused by the fence.
-        await SendLateCreditAsync(id, to, 300.00m);
+        await platform.SendCreditAccountAsync(id, to, 300.00m);
         await Task.Delay(2000);
 
         var timeline = await platform.TimelineAsync(id);
@@ -351,15 +351,5 @@ public sealed class Transfer_EndToEnd_Specs
         var http = new HttpClient { BaseAddress = platform.Orchestrator.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue("operator", name));
         return http;
-    }
-
-    private async Task SendLateCreditAsync(string transferId, string to, decimal amount)
-    {
-        // As MassTransit would have sent it: an envelope on CreditService's queue.
-        var envelope = $$$"""
-            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Ledger:CreditAccount"],
-             "message":{"transferId":"{{{transferId}}}","accountNo":"{{{to}}}","amount":{{{amount}}},"currency":"CNY"}}
-            """;
-        await platform.PublishRawEnvelopeAsync(envelope, "credit-ledger");
     }
 }
