@@ -12,12 +12,4 @@ public class TransferRequestPublisher(IBus bus)
     /// </param>
     public virtual Task PublishAsync(TransferRequested request, Action onChannel, CancellationToken cancellationToken) =>
         bus.Publish(request, _ => onChannel(), cancellationToken);
-
-    /// <summary>The broker said no (nack, or returned as unroutable): the message is definitely not queued.</summary>
-    public static bool IsRefusedByBroker(Exception e) => e switch
-    {
-        MessageNotAcknowledgedException or MessageReturnedException or RabbitMQ.Client.Exceptions.PublishException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.All(IsRefusedByBroker),
-        _ => e.InnerException is { } inner && IsRefusedByBroker(inner),
-    };
 }

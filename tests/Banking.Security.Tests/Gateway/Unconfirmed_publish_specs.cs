@@ -79,6 +79,54 @@ public sealed class Unconfirmed_publish_specs
         });
     }
 
+    [Test]
+    public async Task A_publish_the_broker_never_confirms_is_not_reported_as_not_started_though_the_saga_got_it()
+    {
+        // The real broker this time: a second queue bound to the transfers' exchange is full and refuses new messages,
+        // so the broker never acks the publish, while the saga's queue takes the message. Before the fix this was
+        // answered 503 "not started" with the claim released, and the money moved all the same.
+        const string name = "sec-nack";
+        await using var nacking = await GatewayHost.StartAsync(name);
+        var from = nacking.Responder.AddAccount(Ledger.Debit, 1_000m);
+        var to = nacking.Responder.AddAccount(Ledger.Credit, 0m);
+        var reference = "NAK" + Guid.NewGuid().ToString("N")[..20];
+        var body = new { from_account = from, to_account = to, amount = 100.00m, currency = "CNY", reference };
+        using var channel = nacking.ClientAs(Roles.Channel);
+
+        var servers = await RealServers.GetAsync();
+        var vhost = Uri.EscapeDataString($"{servers.RunId}-{name}".ToLowerInvariant());
+        var exchange = Uri.EscapeDataString("Banking.Contracts.Transfers:TransferRequested");
+        using (var management = servers.ManagementClient())
+        {
+            using var declare = await management.PutAsync($"api/queues/{vhost}/full-audit-copy", Json("""{"durable":false,"arguments":{"x-max-length":0,"x-overflow":"reject-publish"}}"""));
+            Assert.That(declare.IsSuccessStatusCode, $"declaring the full queue: {declare.StatusCode}");
+            using var bind = await management.PostAsync($"api/bindings/{vhost}/e/{exchange}/q/full-audit-copy", Json("""{"routing_key":""}"""));
+            Assert.That(bind.IsSuccessStatusCode, $"binding it: {bind.StatusCode}");
+        }
+
+        using (var first = await channel.PostTransfer(body))
+        {
+            Assert.That(first.StatusCode, Is.AnyOf(HttpStatusCode.OK, HttpStatusCode.Accepted), await first.Content.ReadAsStringAsync());
+            Assert.That(await nacking.Redis.GetDatabase().KeyExistsAsync($"{nacking.KeyPrefix}idem:{reference}"), Is.True, "the claim is kept");
+        }
+
+        await Eventually.HoldsAsync(() => nacking.Responder.BalanceOf(from) == 900m, "the queued transfer was carried out", TimeSpan.FromSeconds(10));
+
+        using (var management = servers.ManagementClient())
+            (await management.DeleteAsync($"api/queues/{vhost}/full-audit-copy")).Dispose();
+
+        using var retried = await channel.PostTransfer(body);
+        Assert.Multiple(() =>
+        {
+            Assert.That(retried.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(retried.Headers.GetValues("Idempotent-Replayed").Single(), Is.EqualTo("true"));
+            Assert.That(nacking.Responder.BalanceOf(from), Is.EqualTo(900m), "paid once");
+            Assert.That(nacking.Responder.BalanceOf(to), Is.EqualTo(100m));
+        });
+    }
+
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
     /// <summary>
     /// The broker gets the message but its confirm does not come back within the timeout, as with a broker under
     /// memory pressure or a slow disk: the real publish, then a wait that only the gateway's deadline ends.
