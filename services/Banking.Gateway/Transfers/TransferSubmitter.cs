@@ -23,8 +23,9 @@ public abstract record Submission(bool Replayed)
 /// <summary>
 /// Turns a valid request into a published <see cref="TransferRequested"/> and waits for its outcome.
 /// The order matters: claim the reference, register the waiter, publish (confirmed by the broker), wait.
-/// Only a publish the broker provably did not take releases the claim (503, a retry goes through); one whose fate is
-/// unknown keeps it and answers 202, because the message may be queued and a retry under a new reference would pay twice.
+/// Only a publish that provably never left releases the claim (503, a retry goes through); one whose fate is unknown
+/// keeps it and is answered from the outcome or 202, because the message may be queued and a retry under a new
+/// reference would pay twice.
 /// </summary>
 public sealed class TransferSubmitter(
     TransferRequestPublisher publisher,
@@ -72,8 +73,8 @@ public sealed class TransferSubmitter(
         }
 
         // A finished transfer is published again on purpose: the saga answers a repeated request with its final event.
-        if (!inFlight && !await PublishAsync(input, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken))
-            return new Submission.Pending(replayed);
+        // A publish whose fate is unknown is waited on like a confirmed one: it may well have gone through.
+        if (!inFlight) await PublishAsync(input, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken);
 
         var outcome = await waiter.WaitAsync(TimeSpan.FromMilliseconds(options.Value.SyncWaitMs), cancellationToken);
         if (outcome is null) return new Submission.Pending(replayed);
@@ -88,12 +89,13 @@ public sealed class TransferSubmitter(
     }
 
     /// <summary>
-    /// True once the broker confirmed the message; false when that is unknown (no confirm within Gateway:PublishTimeoutMs,
-    /// or the connection failed after the message was handed to a channel): it may be queued, so the claim is kept and
-    /// the client is told to poll. Throws <see cref="ServiceUnavailableException"/>, releasing the claim, only for a
-    /// definite "not started": the message never reached a channel, or the broker refused it (nack, return).
+    /// Returns once the broker confirmed the message, or when that is unknown (no confirm within
+    /// Gateway:PublishTimeoutMs): the message may be queued, so the claim is kept and the client is told to poll.
+    /// Throws <see cref="ServiceUnavailableException"/>, releasing the claim, only for a definite "not started": the
+    /// message never reached a broker channel. A nack is no such proof: the exchange fans out, and one queue refusing
+    /// does not mean the saga's did (MassTransit 8.5 also never completes a nacked publish; it runs into the deadline).
     /// </summary>
-    private async Task<bool> PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
+    private async Task PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
         var details = new Dictionary<string, object?> { ["transfer_id"] = input.Reference };
@@ -118,9 +120,8 @@ public sealed class TransferSubmitter(
                 RequestedAtUtc = DateTime.UtcNow,
                 RequestHash = input.RequestHash,
             }, () => Volatile.Write(ref handedToChannel, true), deadline.Token);
-            return true;
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (!Volatile.Read(ref handedToChannel) || TransferRequestPublisher.IsRefusedByBroker(e)))
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && !Volatile.Read(ref handedToChannel))
         {
             if (releaseClaimOnRefusal) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
             if (e is ServiceUnavailableException) throw;
@@ -129,7 +130,6 @@ public sealed class TransferSubmitter(
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(e, "No broker confirm for transfer {TransferId}; it may be queued, so its reference stays claimed and the client polls", input.Reference);
-            return false;
         }
     }
 
