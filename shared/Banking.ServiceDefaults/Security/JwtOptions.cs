@@ -33,7 +33,7 @@ public sealed class JwtOptions : IValidatableObject
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The longest a token may be valid, counted from its nbf (or iat) and from now: a token minted for years is a
+    /// The longest a token may be valid, counted from its nbf and from now: a token minted for years is a
     /// stolen credential that never expires, whatever its issuer meant.
     /// </summary>
     public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(24);
