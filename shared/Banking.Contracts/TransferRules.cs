@@ -44,12 +44,13 @@ public static partial class TransferRules
     public static bool IsValidAccountNo(string? accountNo) =>
         accountNo is not null && AccountNoPattern().IsMatch(accountNo);
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,50}$")]
+    // \z, not $: $ also matches before a trailing newline, and "X\n" would be a second valid id next to "X".
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,50}\z")]
     private static partial Regex TransferIdPattern();
 
-    [GeneratedRegex("^[0-9]{1,32}$")]
+    [GeneratedRegex(@"^[0-9]{1,32}\z")]
     private static partial Regex AccountNoPattern();
 
-    [GeneratedRegex("^[A-Z]{3}$")]
+    [GeneratedRegex(@"^[A-Z]{3}\z")]
     private static partial Regex CurrencyPattern();
 }

@@ -6,7 +6,9 @@ namespace Banking.ServiceDefaults;
 
 /// <summary>
 /// Wraps the JSON formatter so that no log line leaves the process with a secret or a whole account number in it,
-/// whichever way it got in: the message, a property, a scope, an exception's text.
+/// whichever way it got in: the message, a property, a scope, an exception's text. Free text is masked for 12–32-digit
+/// runs; a property whose name says it is an account number (AccountNo, FromAccount, to_account, ...) is masked
+/// whatever its length, since account numbers run from 1 to 32 digits and only the name tells a short one from a count.
 /// </summary>
 internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextFormatter
 {
@@ -26,6 +28,15 @@ internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextForm
         output.Write(BearerToken().Replace(line, Redacted));
     }
 
+    internal static bool IsAccountNumberName(string name)
+    {
+        var normalized = name.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        return normalized.EndsWith("account", StringComparison.OrdinalIgnoreCase)
+            || normalized.EndsWith("accountno", StringComparison.OrdinalIgnoreCase)
+            || normalized.EndsWith("accountnumber", StringComparison.OrdinalIgnoreCase)
+            || normalized.EndsWith("acctno", StringComparison.OrdinalIgnoreCase);
+    }
+
     internal static bool IsSecretName(string name)
     {
         var normalized = name.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
@@ -43,7 +54,7 @@ internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextForm
         var properties = new List<LogEventProperty>(logEvent.Properties.Count);
         foreach (var (name, value) in logEvent.Properties)
         {
-            var redacted = IsSecretName(name) ? new ScalarValue(Redacted) : Redact(value);
+            var redacted = ByName(name, value);
             changed |= !ReferenceEquals(redacted, value);
             properties.Add(new LogEventProperty(name, redacted));
         }
@@ -51,6 +62,26 @@ internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextForm
         if (!changed) return logEvent;
         return new LogEvent(logEvent.Timestamp, logEvent.Level, logEvent.Exception, logEvent.MessageTemplate, properties,
             logEvent.TraceId ?? default, logEvent.SpanId ?? default);
+    }
+
+    private static LogEventPropertyValue ByName(string name, LogEventPropertyValue value)
+    {
+        if (IsSecretName(name)) return new ScalarValue(Redacted);
+        if (IsAccountNumberName(name) && MaskedAccountNumber(value) is { } masked) return masked;
+        return Redact(value);
+    }
+
+    // An account number logged as a string or as an integer; other values under such a name (a ledger's name) stay.
+    private static ScalarValue? MaskedAccountNumber(LogEventPropertyValue value)
+    {
+        var text = value switch
+        {
+            ScalarValue { Value: string s } => s,
+            ScalarValue { Value: long or int or ulong or uint or decimal } scalar => Convert.ToString(scalar.Value, System.Globalization.CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        if (text is not { Length: > 0 and <= 32 } || !text.All(char.IsAsciiDigit)) return null;
+        return new ScalarValue(AccountMasking.Mask(text));
     }
 
     // Returns the same instance when nothing inside is secret, so ordinary events are not copied.
@@ -63,7 +94,7 @@ internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextForm
                 var changed = false;
                 var properties = structure.Properties.Select(p =>
                 {
-                    var redacted = IsSecretName(p.Name) ? new ScalarValue(Redacted) : Redact(p.Value);
+                    var redacted = ByName(p.Name, p.Value);
                     changed |= !ReferenceEquals(redacted, p.Value);
                     return new LogEventProperty(p.Name, redacted);
                 }).ToList();
@@ -74,7 +105,7 @@ internal sealed partial class MaskingFormatter(ITextFormatter inner) : ITextForm
                 var changed = false;
                 var elements = dictionary.Elements.Select(e =>
                 {
-                    var redacted = e.Key.Value is string key && IsSecretName(key) ? new ScalarValue(Redacted) : Redact(e.Value);
+                    var redacted = e.Key.Value is string key ? ByName(key, e.Value) : Redact(e.Value);
                     changed |= !ReferenceEquals(redacted, e.Value);
                     return new KeyValuePair<ScalarValue, LogEventPropertyValue>(e.Key, redacted);
                 }).ToList();

@@ -25,6 +25,9 @@ public sealed class RateLimit_Specs
         {
             ["RateLimit:PermitLimit"] = Limit.ToString(),
             ["RateLimit:Window"] = "00:01:00",
+            // The clients below are channels; since issue 15 (item 8) they have a tier of their own.
+            ["RateLimit:Roles:channel:PermitLimit"] = Limit.ToString(),
+            ["RateLimit:Roles:channel:Window"] = "00:01:00",
         });
         accountNo = gateway.Responder.AddAccount(Ledger.Debit, 100m);
     }
@@ -93,7 +96,7 @@ public sealed class RateLimit_Specs
         using var other = NewClient(out _);
         await UseUpAllowance(other);
 
-        // Customers are told apart by their token's subject as well.
+        // A customer is counted apart from the channels, in its own tier.
         using var customer = gateway.Client();
         customer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.Token(Roles.Customer, "C0001"));
         using var allowed = await ReadBalance(customer);

@@ -10,7 +10,9 @@ namespace Banking.Gateway.Accounts;
 public sealed record AccountSnapshot(string AccountNo, decimal Balance, string? Currency, string? Status, string? ClientNo, DateTime? LastUpdatedUtc);
 
 /// <summary>
-/// Balances in Redis with a TTL, shared by all gateway instances. A miss asks the ledgers. The race between a
+/// Balances in Redis with a TTL, shared by all gateway instances. A miss asks the ledgers. Every entry is signed
+/// (<see cref="CacheEntrySigner"/>): one that is unsigned, tampered with or moved under another account's key is a
+/// miss, so the owner a customer is checked against is always one a ledger reported. The race between a
 /// slow read and an invalidation is closed with a per-account generation: invalidation increments it and
 /// deletes the entry; a read stores what it fetched only if the generation is still the one it saw before
 /// asking the ledger, so a balance from before a change can never be written back after it.
@@ -19,6 +21,7 @@ public sealed class BalanceCache(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     LedgerBalances ledgers,
+    CacheEntrySigner signer,
     IOptions<GatewayOptions> options,
     ILogger<BalanceCache> logger)
 {
@@ -51,7 +54,7 @@ public sealed class BalanceCache(
         try
         {
             var values = await db.StringGetAsync([keys.Balance(accountNo), keys.BalanceGeneration(accountNo)]);
-            if (values[0].HasValue && Deserialize((string)values[0]!) is { } cached) return cached;
+            if (values[0].HasValue && Deserialize(accountNo, (string)values[0]!) is { } cached) return cached;
             if (values[1].HasValue) generation = (string)values[1]!;
         }
         catch (Exception e) when (RedisKeys.IsUnavailable(e))
@@ -70,7 +73,7 @@ public sealed class BalanceCache(
             {
                 await db.ScriptEvaluateAsync(SetIfUnchangedScript,
                     [keys.Balance(accountNo), keys.BalanceGeneration(accountNo)],
-                    [generation, JsonSerializer.Serialize(snapshot), (long)options.Value.BalanceCacheTtl.TotalMilliseconds]);
+                    [generation, signer.Sign(keys.Balance(accountNo)!, JsonSerializer.Serialize(snapshot)), (long)options.Value.BalanceCacheTtl.TotalMilliseconds]);
             }
             catch (Exception e) when (RedisKeys.IsUnavailable(e))
             {
@@ -93,11 +96,19 @@ public sealed class BalanceCache(
     private static AccountSnapshot Snapshot(AccountBalance account) =>
         new(account.AccountNo, account.Balance, account.Currency, account.Status, account.ClientNo, account.LastUpdatedUtc);
 
-    private AccountSnapshot? Deserialize(string json)
+    private AccountSnapshot? Deserialize(string accountNo, string entry)
     {
+        var json = signer.Verify(keys.Balance(accountNo)!, entry);
+        if (json is null)
+        {
+            logger.LogWarning("Ignoring a cached balance that is not signed by the gateway");
+            return null;
+        }
+
         try
         {
-            return JsonSerializer.Deserialize<AccountSnapshot>(json);
+            var snapshot = JsonSerializer.Deserialize<AccountSnapshot>(json);
+            return snapshot?.AccountNo == accountNo ? snapshot : null;
         }
         catch (JsonException e)
         {

@@ -4,6 +4,7 @@ using Banking.Gateway.Accounts;
 using Banking.Gateway.Errors;
 using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults;
 
 namespace Banking.Gateway.Apis;
 
@@ -17,7 +18,7 @@ public static class AccountApi
         api.MapGet("/{account_no}/balance", GetBalance)
             .WithName("GetAccountBalance")
             .WithSummary("An account's balance (source or destination database)")
-            .WithDescription("Roles: customer (own accounts only), channel, operator, auditor, admin. Served from a short-lived cache " +
+            .WithDescription("Roles: customer (own accounts only), channel, operator, auditor (account number masked), admin. Served from a short-lived cache " +
                              "that every balance change and every finished transfer invalidates.")
             .RequireAuthorization(Policies.Readers)
             .Produces<AccountBalanceResponse>(StatusCodes.Status200OK)
@@ -38,14 +39,16 @@ public static class AccountApi
         // A customer gets the same answer for a foreign and an unknown account: no probing for account numbers.
         if (limited && (account is null || !caller.Owns(account.ClientNo)))
             return ApiError.Forbidden("This is not one of your accounts");
+        // Auditors see account numbers masked, here as on the dashboard: one rule, AccountMasking's.
+        var shown = AccountMasking.For(http.User, account_no);
         if (account is null)
         {
-            return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.AccountNotFound, $"Account {account_no} does not exist",
-                new Dictionary<string, object?> { ["account"] = account_no });
+            return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.AccountNotFound, $"Account {shown} does not exist",
+                new Dictionary<string, object?> { ["account"] = shown });
         }
 
         return Results.Ok(new AccountBalanceResponse(
-            account.AccountNo,
+            AccountMasking.For(http.User, account.AccountNo),
             Money.Of(account.Balance),
             account.Currency ?? "",
             AccountStatuses.Describe(account.Status),

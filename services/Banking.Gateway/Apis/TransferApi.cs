@@ -6,6 +6,7 @@ using Banking.Gateway.Errors;
 using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
 using Banking.Gateway.Transfers;
+using Banking.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Banking.Gateway.Apis;
@@ -33,7 +34,8 @@ public static class TransferApi
         api.MapGet("/{transfer_id}", GetTransfer)
             .WithName("GetTransferStatus")
             .WithSummary("A transfer's status")
-            .WithDescription("Roles: customer (when from_account or to_account is its own), channel, operator, auditor, admin.")
+            .WithDescription("Roles: customer (when from_account or to_account is its own; any other transfer is 404 like an unknown one), " +
+                             "channel, operator, auditor (account numbers masked), admin.")
             .RequireAuthorization(Policies.Readers)
             .Produces<TransferStatusResponse>(StatusCodes.Status200OK)
             .ProducesErrors(400, 401, 403, 404, 429, 500, 503);
@@ -45,7 +47,7 @@ public static class TransferApi
         HttpContext http,
         TransferRequestReader reader,
         TransferSubmitter submitter,
-        BalanceCache accounts,
+        LedgerBalances ledgers,
         IOptions<GatewayOptions> options)
     {
         var cancellationToken = http.RequestAborted;
@@ -62,8 +64,9 @@ public static class TransferApi
         var caller = Caller.From(http.User);
         if (caller.IsLimitedToOwnAccounts(Roles.TransferWriters))
         {
-            // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers.
-            var source = await accounts.GetAsync(input!.FromAccount, cancellationToken);
+            // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers. Money
+            // moves only on the ledger's word for who owns the account, never on a cached copy of it.
+            var source = await ledgers.FindAsync(input!.FromAccount, cancellationToken);
             if (source is null || !caller.Owns(source.ClientNo)) return ApiError.Forbidden("from_account is not one of your accounts");
         }
 
@@ -101,22 +104,22 @@ public static class TransferApi
 
         var cancellationToken = http.RequestAborted;
         var transfer = await statuses.GetAsync(transfer_id, cancellationToken);
-        if (!transfer.Found)
+
+        // A customer gets the same 404 for another customer's transfer as for one that does not exist: a 403 would
+        // confirm that the id is in use.
+        var caller = Caller.From(http.User);
+        if (!transfer.Found || caller.IsLimitedToOwnAccounts(Roles.Readers) && !await OwnsEitherAsync(caller, accounts, transfer, cancellationToken))
         {
             return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.TransferNotFound, $"No transfer with id {transfer_id}",
                 new Dictionary<string, object?> { ["transfer_id"] = transfer_id });
         }
 
-        var caller = Caller.From(http.User);
-        if (caller.IsLimitedToOwnAccounts(Roles.Readers) && !await OwnsEitherAsync(caller, accounts, transfer, cancellationToken))
-            return ApiError.Forbidden("This transfer does not involve any of your accounts");
-
         var failed = transfer.Status is "FAILED" or "ROLLBACK";
         return Results.Ok(new TransferStatusResponse(
             transfer.TransferId,
             transfer.Status ?? "PENDING",
-            transfer.FromAccount ?? "",
-            transfer.ToAccount ?? "",
+            AccountMasking.For(http.User, transfer.FromAccount ?? ""),
+            AccountMasking.For(http.User, transfer.ToAccount ?? ""),
             Money.Of(transfer.Amount),
             transfer.Currency ?? "",
             Timestamps.Utc(transfer.CreatedAtUtc ?? DateTime.UtcNow),

@@ -4,6 +4,7 @@ using Banking.Gateway.Errors;
 using Banking.Gateway.RateLimiting;
 using Banking.Gateway.Transfers;
 using Banking.ServiceDefaults;
+using Banking.ServiceDefaults.Security;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -17,10 +18,11 @@ public static class Extensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Window >= TimeSpan.FromSeconds(1) && o.Window <= TimeSpan.FromDays(1), "RateLimit:Window must be between 1 second and 1 day")
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations()
+            .Validate<IOptions<JwtOptions>>((gateway, jwt) => CacheEntrySigner.KeyMaterial(gateway, jwt.Value) is not null,
+                "Gateway:CacheSigningKey must be set when Jwt:SigningKey is not (tokens verified through JWKS): cached entries are authenticated with it")
             .ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value);
 
         // Kestrel refuses bodies above the limit before they are read; the endpoints check again for other hosts.
@@ -40,10 +42,12 @@ public static class Extensions
         services.AddSingleton<TransferRequestReader>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<TransferStatusClient>();
+        services.AddSingleton<TransferRequestPublisher>();
         services.AddSingleton<TransferOutcomes>();
         services.AddSingleton<OutcomeEndpointStatus>();
         services.AddSingleton<TransferSubmitter>();
         services.AddSingleton<LedgerBalances>();
+        services.AddSingleton<CacheEntrySigner>();
         services.AddSingleton<BalanceCache>();
         return builder;
     }

@@ -25,7 +25,7 @@ public static class OpenApiExtensions
                     Version = "v1",
                     Description = "REST API for channel apps: transfers between accounts of two ledgers and balances. " +
                                   "Errors always have the shape {\"error\":{\"code\",\"message\",\"details\",\"timestamp\",\"trace_id\"}}. " +
-                                  "Authenticate with a JWT (Authorization: Bearer ...) or an API key (X-Api-Key).",
+                                  "Authenticate with a JWT (Authorization: Bearer ...) or an API key (X-Api-Key); a request with both is refused (401).",
                 };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();

@@ -13,8 +13,8 @@ public static class SecurityExtensions
     private const string BearerOrApiKey = "BearerOrApiKey";
 
     /// <summary>
-    /// JWT bearer (HS256 shared key, or JWKS from an authority) and <c>X-Api-Key</c>, both giving the same claims
-    /// (sub, name, role, client_no); one policy per group of roles an endpoint admits.
+    /// JWT bearer (HS256 shared key, or JWKS from an authority) or <c>X-Api-Key</c>, both giving the same claims
+    /// (sub, name, role, client_no), never both on one request; one policy per group of roles an endpoint admits.
     /// </summary>
     public static IHostApplicationBuilder AddGatewaySecurity(this IHostApplicationBuilder builder)
     {
@@ -23,11 +23,13 @@ public static class SecurityExtensions
 
         services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer token or API key", options =>
-                options.ForwardDefaultSelector = context => context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)
-                    ? ApiKeyAuthenticationHandler.SchemeName
+                options.ForwardDefaultSelector = context =>
+                    AmbiguousCredentialsHandler.Applies(context.Request) ? AmbiguousCredentialsHandler.SchemeName
+                    : context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName) ? ApiKeyAuthenticationHandler.SchemeName
                     : JwtBearerDefaults.AuthenticationScheme)
             .AddBankingJwtBearer()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AmbiguousCredentialsHandler>(AmbiguousCredentialsHandler.SchemeName, null);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.TransferWriters, policy => policy.RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.TransferWriters))

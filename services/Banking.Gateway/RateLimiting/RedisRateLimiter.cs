@@ -7,10 +7,12 @@ using StackExchange.Redis;
 namespace Banking.Gateway.RateLimiting;
 
 /// <summary>
-/// A fixed window per client, counted in Redis so that every gateway instance shares it. The client is the
-/// API key's name, the token's subject (or client_no), or for anonymous requests the remote address. When
-/// Redis is down requests are let through (rate limiting must not take the API down) and a warning is
-/// logged; the readiness check reports Redis separately.
+/// A fixed window per client, counted in Redis so that every gateway instance shares it. The limit is the caller's
+/// tier (<see cref="RateLimitOptions"/>: per client, else the most generous of its roles', else the default). The
+/// count is kept per customer when the token names customers (client_no), so a customer's tokens share one
+/// allowance; otherwise per subject (the API key's or the token's), and for anonymous requests per remote address.
+/// When Redis is down requests are let through (rate limiting must not take the API down) and a warning is logged;
+/// the readiness check reports Redis separately.
 /// </summary>
 public sealed class RedisRateLimiter(
     RequestDelegate next,
@@ -36,8 +38,9 @@ public sealed class RedisRateLimiter(
             return;
         }
 
-        var limit = options.CurrentValue;
-        var partition = Partition(context);
+        var caller = context.User.Identity?.IsAuthenticated == true ? Caller.From(context.User) : null;
+        var limit = TierFor(caller, options.CurrentValue);
+        var partition = Partition(caller, context);
         try
         {
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(CountScript,
@@ -69,11 +72,17 @@ public sealed class RedisRateLimiter(
         await next(context);
     }
 
-    private static string Partition(HttpContext context)
+    private static RateLimitTier TierFor(Caller? caller, RateLimitOptions options)
     {
-        var caller = context.User.Identity?.IsAuthenticated == true ? Caller.From(context.User) : null;
+        if (caller?.Subject is { Length: > 0 } subject && options.Clients.FirstOrDefault(c => c.Subject == subject) is { } client) return client;
+        var byRole = caller?.Roles.Select(role => options.Roles.GetValueOrDefault(role)).OfType<RateLimitTier>().MaxBy(tier => tier.Rate);
+        return byRole ?? new RateLimitTier { PermitLimit = options.PermitLimit, Window = options.Window };
+    }
+
+    private static string Partition(Caller? caller, HttpContext context)
+    {
+        if (caller?.ClientNumbers.Count > 0) return "customer:" + string.Join(',', caller.ClientNumbers.Order(StringComparer.Ordinal));
         if (caller?.Subject is { Length: > 0 } subject) return "sub:" + subject;
-        if (caller?.ClientNumbers.Count > 0) return "client:" + string.Join(',', caller.ClientNumbers.Order(StringComparer.Ordinal));
         return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
     }
 }

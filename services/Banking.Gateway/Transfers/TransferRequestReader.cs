@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Unicode;
 using System.Text.Json;
 using Banking.Contracts;
 using Banking.Gateway.Errors;
@@ -24,6 +25,10 @@ public sealed class TransferRequestReader(GatewayOptions options)
     {
         if (body.IsEmpty) return Fail(ApiError.Validation("body", "is empty; a JSON object is expected"));
 
+        // The JSON reader checks UTF-8 only when a string is read, and then throws InvalidOperationException (a 500).
+        // Checking the whole body first also refuses overlong forms and encoded surrogates.
+        if (!Utf8.IsValid(body.Span)) return Fail(ApiError.Validation("body", "is not valid UTF-8"));
+
         JsonDocument document;
         try
         {
@@ -43,9 +48,10 @@ public sealed class TransferRequestReader(GatewayOptions options)
             var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                var name = property.Name.Length > 64 ? property.Name[..64] : property.Name;
-                if (!KnownFields.Contains(property.Name)) return Fail(ApiError.Validation(name, "is not a field of a transfer request"));
-                if (!fields.TryAdd(property.Name, property.Value)) return Fail(ApiError.Validation(name, "appears more than once"));
+                if (!TryReadName(property, out var fullName)) return Fail(ApiError.Validation("body", "has a field name that is not valid Unicode (a lone surrogate escape)"));
+                var name = fullName.Length > 64 ? fullName[..64] : fullName;
+                if (!KnownFields.Contains(fullName)) return Fail(ApiError.Validation(name, "is not a field of a transfer request"));
+                if (!fields.TryAdd(fullName, property.Value)) return Fail(ApiError.Validation(name, "appears more than once"));
             }
 
             var (reference, referenceError) = OptionalString(fields, "reference");
@@ -90,13 +96,41 @@ public sealed class TransferRequestReader(GatewayOptions options)
     private static (string?, ApiError?) RequiredString(Dictionary<string, JsonElement> fields, string name)
     {
         if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, ApiError.Validation(name, "is required"));
-        return value.ValueKind == JsonValueKind.String ? (value.GetString(), null) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
     }
 
     private static (string?, ApiError?) OptionalString(Dictionary<string, JsonElement> fields, string name)
     {
         if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, null);
-        return value.ValueKind == JsonValueKind.String ? (value.GetString(), null) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+    }
+
+    // The bytes are valid UTF-8 by now, but an escape such as \ud800 can still name half a surrogate pair, which
+    // GetString refuses with InvalidOperationException.
+    private static (string?, ApiError?) ReadString(JsonElement value, string name)
+    {
+        try
+        {
+            return (value.GetString(), null);
+        }
+        catch (InvalidOperationException)
+        {
+            return (null, ApiError.Validation(name, "is not valid Unicode (a lone surrogate escape)"));
+        }
+    }
+
+    private static bool TryReadName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
+        }
     }
 
     private static (decimal, ApiError?) ExactAmount(Dictionary<string, JsonElement> fields)

@@ -13,7 +13,7 @@ public abstract record Submission(bool Replayed)
     /// <summary>The transfer is final: TransferCompleted, TransferFailed or TransferRolledBack.</summary>
     public sealed record Finished(object Outcome, bool Replayed) : Submission(Replayed);
 
-    /// <summary>Published and confirmed by the broker; no outcome within the wait.</summary>
+    /// <summary>Published (confirmed by the broker, or possibly queued: no answer yet); no outcome within the wait.</summary>
     public sealed record Pending(bool Replayed) : Submission(Replayed);
 
     /// <summary>The reference belongs to a different request.</summary>
@@ -23,10 +23,12 @@ public abstract record Submission(bool Replayed)
 /// <summary>
 /// Turns a valid request into a published <see cref="TransferRequested"/> and waits for its outcome.
 /// The order matters: claim the reference, register the waiter, publish (confirmed by the broker), wait.
-/// A publish that fails releases the claim, so nothing is half-started and a retry goes through.
+/// Only a publish that provably never left releases the claim (503, a retry goes through); one whose fate is unknown
+/// keeps it and is answered from the outcome or 202, because the message may be queued and a retry under a new
+/// reference would pay twice.
 /// </summary>
 public sealed class TransferSubmitter(
-    IBus bus,
+    TransferRequestPublisher publisher,
     IdempotencyStore idempotency,
     TransferStatusClient statuses,
     TransferOutcomes outcomes,
@@ -40,10 +42,15 @@ public sealed class TransferSubmitter(
         var (claim, _) = await idempotency.ClaimAsync(input.Reference, input.RequestHash);
         if (claim == ClaimOutcome.OtherRequest) return new Submission.Conflict();
 
+        // Before anything is asked or published, so that an outcome published in between is not missed.
+        using var waiter = outcomes.Register(input.Reference);
+
         var replayed = claim == ClaimOutcome.SameRequest;
-        if (claim is ClaimOutcome.Claimed or ClaimOutcome.Unavailable && !input.ReferenceGenerated)
+        var inFlight = false;
+        if (!input.ReferenceGenerated)
         {
-            // Redis may have forgotten the reference (TTL, restart): the orchestrator's record is the authority.
+            // Redis may have forgotten the reference (TTL, restart): the orchestrator's record is the authority. For a
+            // replay it tells whether the first attempt is still on its way, which a second publish cannot speed up.
             var recorded = await RecordedTransferAsync(input.Reference, cancellationToken);
             if (recorded is { Found: true })
             {
@@ -60,12 +67,14 @@ public sealed class TransferSubmitter(
 
                 // With Redis down the record is all we know. After a fresh claim it is not marked: a concurrent copy of
                 // this very request may simply have been published first, and exactly one of N copies is the original.
-                replayed = claim == ClaimOutcome.Unavailable;
+                if (claim == ClaimOutcome.Unavailable) replayed = true;
+                inFlight = recorded.Status is not ("SUCCESS" or "FAILED" or "ROLLBACK");
             }
         }
 
-        using var waiter = outcomes.Register(input.Reference);
-        await PublishAsync(input, caller, releaseClaimOnFailure: claim == ClaimOutcome.Claimed, cancellationToken);
+        // A finished transfer is published again on purpose: the saga answers a repeated request with its final event.
+        // A publish whose fate is unknown is waited on like a confirmed one: it may well have gone through.
+        if (!inFlight) await PublishAsync(input, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken);
 
         var outcome = await waiter.WaitAsync(TimeSpan.FromMilliseconds(options.Value.SyncWaitMs), cancellationToken);
         if (outcome is null) return new Submission.Pending(replayed);
@@ -79,10 +88,18 @@ public sealed class TransferSubmitter(
         return new Submission.Finished(outcome, replayed);
     }
 
-    private async Task PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnFailure, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns once the broker confirmed the message, or when that is unknown (no confirm within
+    /// Gateway:PublishTimeoutMs): the message may be queued, so the claim is kept and the client is told to poll.
+    /// Throws <see cref="ServiceUnavailableException"/>, releasing the claim, only for a definite "not started": the
+    /// message never reached a broker channel. A nack is no such proof: the exchange fans out, and one queue refusing
+    /// does not mean the saga's did (MassTransit 8.5 also never completes a nacked publish; it runs into the deadline).
+    /// </summary>
+    private async Task PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
         var details = new Dictionary<string, object?> { ["transfer_id"] = input.Reference };
+        var handedToChannel = false;
         try
         {
             if (!await outcomeEndpoint.WaitUntilReadyAsync(timeout, cancellationToken))
@@ -90,8 +107,7 @@ public sealed class TransferSubmitter(
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
-            // With publisher confirms on, this completes only once the broker has the message.
-            await bus.Publish(new TransferRequested
+            await publisher.PublishAsync(new TransferRequested
             {
                 TransferId = input.Reference,
                 FromAccount = input.FromAccount,
@@ -103,13 +119,17 @@ public sealed class TransferSubmitter(
                 Channel = "REST",
                 RequestedAtUtc = DateTime.UtcNow,
                 RequestHash = input.RequestHash,
-            }, deadline.Token);
+            }, () => Volatile.Write(ref handedToChannel, true), deadline.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && !Volatile.Read(ref handedToChannel))
+        {
+            if (releaseClaimOnRefusal) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
+            if (e is ServiceUnavailableException) throw;
+            throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", e, details);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            if (releaseClaimOnFailure) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
-            if (e is ServiceUnavailableException) throw;
-            throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", e, details);
+            logger.LogWarning(e, "No broker confirm for transfer {TransferId}; it may be queued, so its reference stays claimed and the client polls", input.Reference);
         }
     }
 

@@ -145,9 +145,8 @@ public static class DashboardEndpoints
     private static bool IsReader(ClaimsPrincipal user) =>
         user.HasClaim(BankingClaims.Role, Roles.Operator) || user.HasClaim(BankingClaims.Role, Roles.Auditor) || user.HasClaim(BankingClaims.Role, Roles.Admin);
 
-    /// <summary>Operators and admins resolve customer cases and need full numbers; auditors review patterns and see them masked.</summary>
-    private static bool SeesFullAccountNumbers(ClaimsPrincipal user) =>
-        user.HasClaim(BankingClaims.Role, Roles.Operator) || user.HasClaim(BankingClaims.Role, Roles.Admin);
+    /// <summary>Operators and admins resolve customer cases and need full numbers; auditors review patterns and see them masked (the gateway's rule too).</summary>
+    private static bool SeesFullAccountNumbers(ClaimsPrincipal user) => Banking.ServiceDefaults.AccountMasking.SeesFullAccountNumbers(user);
 
     private static DashboardQueries.ListFilter? ParseFilter(IQueryCollection q)
     {

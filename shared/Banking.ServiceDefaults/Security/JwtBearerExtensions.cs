@@ -34,6 +34,7 @@ public static class JwtBearerExtensions
                 ClockSkew = jwt.ClockSkew,
                 NameClaimType = BankingClaims.Name,
                 RoleClaimType = BankingClaims.Role,
+                LifetimeValidator = (notBefore, expires, _, parameters) => IsWithinLifetime(notBefore, expires, jwt.MaxTokenLifetime, parameters.ClockSkew, DateTime.UtcNow),
             };
 
             if (jwt.UsesSharedKey)
@@ -52,5 +53,20 @@ public static class JwtBearerExtensions
             }
         });
         return authentication;
+    }
+
+    /// <summary>
+    /// Replaces the default lifetime check (which has no upper bound): an exp is required, the token must be current
+    /// within the skew, and it may not be valid for longer than <paramref name="maxLifetime"/>, neither from its start
+    /// (nbf) nor from now, so leaving nbf out does not lift the cap.
+    /// </summary>
+    public static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeSpan maxLifetime, TimeSpan clockSkew, DateTime utcNow)
+    {
+        if (expires is not { } exp) return false;
+        exp = exp.ToUniversalTime();
+        if (exp < utcNow - clockSkew) return false;
+        if (notBefore is { } nbf && nbf.ToUniversalTime() > utcNow + clockSkew) return false;
+        if (exp - utcNow > maxLifetime + clockSkew) return false;
+        return notBefore is not { } start || exp - start.ToUniversalTime() <= maxLifetime + clockSkew;
     }
 }

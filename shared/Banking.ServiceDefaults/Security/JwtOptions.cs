@@ -32,6 +32,12 @@ public sealed class JwtOptions : IValidatableObject
     /// <summary>Tolerance for clocks that disagree; kept short because tokens are short-lived.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest a token may be valid, counted from its nbf and from now: a token minted for years is a
+    /// stolen credential that never expires, whatever its issuer meant.
+    /// </summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+
     public bool UsesSharedKey => !string.IsNullOrEmpty(SigningKey);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -43,5 +49,7 @@ public sealed class JwtOptions : IValidatableObject
             yield return new ValidationResult("Jwt:SigningKey must be at least 32 bytes", [nameof(SigningKey)]);
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))
             yield return new ValidationResult("Jwt:ClockSkew must be between 0 and 5 minutes", [nameof(ClockSkew)]);
+        if (MaxTokenLifetime < TimeSpan.FromMinutes(1) || MaxTokenLifetime > TimeSpan.FromDays(7))
+            yield return new ValidationResult("Jwt:MaxTokenLifetime must be between 1 minute and 7 days", [nameof(MaxTokenLifetime)]);
     }
 }

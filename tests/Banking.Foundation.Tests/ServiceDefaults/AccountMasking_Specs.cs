@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Banking.ServiceDefaults;
+using Banking.ServiceDefaults.Security;
 
 namespace Banking.Foundation.Tests.ServiceDefaults;
 
@@ -12,9 +14,21 @@ public class AccountMasking_Specs
 
     [TestCase(null)]
     [TestCase("")]
-    [TestCase("12345678901")]
-    public void Mask_leaves_short_or_missing_values_alone(string? value) =>
+    public void Mask_leaves_missing_values_alone(string? value) =>
         Assert.That(AccountMasking.Mask(value), Is.EqualTo(value));
+
+    // Issue 15, item 14 changed this: account numbers run from 1 to 32 digits, and a short one used to be shown whole.
+    [TestCase("12345678901", "*********01")]
+    [TestCase("12345678", "******78")]
+    [TestCase("1234", "***4")]
+    [TestCase("123", "***")]
+    [TestCase("7", "*")]
+    public void Mask_never_shows_a_short_account_number_whole(string accountNo, string masked) =>
+        Assert.That(AccountMasking.Mask(accountNo), Is.EqualTo(masked));
+
+    [Test]
+    public void Mask_keeps_the_first_and_last_four_of_a_32_digit_number() =>
+        Assert.That(AccountMasking.Mask("12345678901234567890123456789012"), Is.EqualTo("1234" + new string('*', 24) + "9012"));
 
     [Test]
     public void MaskAll_masks_an_account_number_inside_a_sentence() =>
@@ -43,9 +57,28 @@ public class AccountMasking_Specs
 
     [TestCase("amount 12345678901 CNY")]
     [TestCase("at 2025-01-31T10:15:30.1234567Z")]
-    [TestCase("reference 12345678901234567890123")]
+    [TestCase("reference 123456789012345678901234567890123")]
     public void MaskAll_leaves_short_and_overlong_digit_runs_alone(string text) =>
         Assert.That(AccountMasking.MaskAll(text), Is.EqualTo(text));
+
+    // Issue 15, item 14 changed this from 12-19: a 23-digit run was left whole, though account numbers reach 32 digits.
+    [TestCase("account 12345678901234567890123 debited", "account 1234***************0123 debited")]
+    [TestCase("account 12345678901234567890123456789012.", "account 1234************************9012.")]
+    public void MaskAll_masks_runs_up_to_the_longest_account_number(string text, string masked) =>
+        Assert.That(AccountMasking.MaskAll(text), Is.EqualTo(masked));
+
+    [TestCase(Roles.Customer, true)]
+    [TestCase(Roles.Channel, true)]
+    [TestCase(Roles.Operator, true)]
+    [TestCase(Roles.Admin, true)]
+    [TestCase(Roles.Auditor, false)]
+    [TestCase("teller", false)]
+    public void One_rule_says_who_sees_whole_account_numbers(string role, bool full)
+    {
+        var user = new ClaimsPrincipal(new ClaimsIdentity([new Claim(BankingClaims.Role, role)], "test"));
+        Assert.That(AccountMasking.SeesFullAccountNumbers(user), Is.EqualTo(full));
+        Assert.That(AccountMasking.For(user, "6230399991006371427"), Is.EqualTo(full ? "6230399991006371427" : "6230***********1427"));
+    }
 
     [TestCase(null)]
     [TestCase("")]

@@ -35,4 +35,42 @@ public class MaskingFormatter_Specs
     [TestCase("TransferId", false)]
     public void Secrets_are_recognised_by_their_property_name(string name, bool secret) =>
         Assert.That(MaskingFormatter.IsSecretName(name), Is.EqualTo(secret));
+    [TestCase("AccountNo", "4711", "***1")]
+    [TestCase("FromAccount", "12345678", "******78")]
+    [TestCase("to_account", "987654", "*****4")]
+    [TestCase("DestinationAccountNumber", "123456789", "*******89")]
+    public void A_property_named_as_an_account_number_is_masked_whatever_its_length(string name, string accountNo, string masked)
+    {
+        var logEvent = new LogEvent(DateTimeOffset.UtcNow, LogEventLevel.Information, null,
+            new MessageTemplateParser().Parse($"Debiting {{{name}}} by {{Amount}}"),
+            [new LogEventProperty(name, new ScalarValue(accountNo)), new LogEventProperty("Amount", new ScalarValue(4711))],
+            ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
+        using var output = new StringWriter();
+
+        new MaskingFormatter(new RenderedCompactJsonFormatter()).Format(logEvent, output);
+
+        Assert.That(output.ToString(), Does.Contain($"Debiting \\\"{masked}\\\" by 4711").And.Contain($"\"{name}\":\"{masked}\""),
+            "masked in the property and in the rendered message; an amount is not an account number");
+    }
+
+    [Test]
+    public void A_short_account_number_inside_a_structure_is_masked_by_its_name()
+    {
+        var transfer = new StructureValue([new LogEventProperty("FromAccount", new ScalarValue("55501")), new LogEventProperty("Ledger", new ScalarValue("DB1"))]);
+        var logEvent = new LogEvent(DateTimeOffset.UtcNow, LogEventLevel.Information, null,
+            new MessageTemplateParser().Parse("{@Transfer}"), [new LogEventProperty("Transfer", transfer)]);
+        using var output = new StringWriter();
+
+        new MaskingFormatter(new RenderedCompactJsonFormatter()).Format(logEvent, output);
+
+        Assert.That(output.ToString(), Does.Contain("****1").And.Not.Contain("55501").And.Contain("DB1"));
+    }
+
+    [TestCase("AccountNo", true)]
+    [TestCase("from_account", true)]
+    [TestCase("ToAccount", true)]
+    [TestCase("AccountCount", false)]
+    [TestCase("Amount", false)]
+    public void Account_numbers_are_recognised_by_their_property_name(string name, bool accountNumber) =>
+        Assert.That(MaskingFormatter.IsAccountNumberName(name), Is.EqualTo(accountNumber));
 }

@@ -89,6 +89,12 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Gateway:BalanceCacheTtl"] = "00:05:00",
             ["RateLimit:PermitLimit"] = "100000",
             ["RateLimit:Window"] = "00:01:00",
+            // The channel tier is appsettings.json's (thousands per second); the others are raised so that specs sharing
+            // a customer or a role are never limited by each other.
+            ["RateLimit:Roles:customer:PermitLimit"] = "100000",
+            ["RateLimit:Roles:operator:PermitLimit"] = "100000",
+            ["RateLimit:Roles:auditor:PermitLimit"] = "100000",
+            ["RateLimit:Roles:admin:PermitLimit"] = "100000",
             ["Jwt:SigningKey"] = SigningKey,
             ["Jwt:Issuer"] = Issuer,
             ["Jwt:Audience"] = Audience,
