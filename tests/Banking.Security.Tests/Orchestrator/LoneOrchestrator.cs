@@ -71,12 +71,12 @@ public sealed class LoneOrchestrator : IAsyncDisposable
             ["requested_by"] = "specs",
         }), Guid.NewGuid());
 
-    public async Task PublishAsync(string queue, string json, Guid? messageId)
+    public async Task PublishAsync(string queue, string json, Guid? messageId, string contentType = "application/json")
     {
         var factory = new ConnectionFactory { Uri = Broker };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
         if (messageId is { } id) properties.MessageId = id.ToString();
         await channel.BasicPublishAsync("", queue, mandatory: true, properties, Encoding.UTF8.GetBytes(json));
     }

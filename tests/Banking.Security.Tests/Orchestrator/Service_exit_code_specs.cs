@@ -21,11 +21,17 @@ public sealed class Service_exit_code_specs
             ["Messaging__Outbox__StallTimeout"] = "00:00:03",
             ["Messaging__Outbox__StopGrace"] = "00:00:40",
         }, brokerAddress: proxy.Through);
-        var id = $"sec-exit-{Guid.NewGuid():N}"[..30];
+        var id = await orchestrator.InFlightTransferAsync("sec-exit");
+        var attempt = await orchestrator.CountAsync("SELECT step_attempt FROM transfer_log WHERE transfer_id = @id", id);
 
-        // The service's publishes (and their confirms) no longer get through; the broker still delivers to it.
+        // From now on the service's frames (publishes, confirms' requests, acks) no longer get through; the broker
+        // still delivers to it. The step's deadline passes: the saga re-sends the debit through its outbox, whose
+        // confirmed send then waits on a broker that never answers.
         proxy.FreezeServiceToBroker();
-        await orchestrator.SubmitAsync(id);
+        await orchestrator.PublishAsync("transfer-state", $$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Transfers:TransferStepTimedOut"],
+             "message":{"transferId":"{{{id}}}","attempt":{{{attempt}}},"deadlineUtc":"{{{DateTime.UtcNow.AddSeconds(-1):O}}}"}}
+            """, messageId: null, contentType: "application/vnd.masstransit+json");
 
         await Eventually.HoldsAsync(() => orchestrator.Process.ExitCode is not null, "the wedged orchestrator ended", within: TimeSpan.FromSeconds(90));
         Assert.Multiple(async () =>
