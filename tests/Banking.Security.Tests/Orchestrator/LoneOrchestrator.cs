@@ -99,9 +99,9 @@ public sealed class LoneOrchestrator : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
-    /// <summary>Operator actions recorded in the transfer's timeline (RetryRequested, AbortRequested).</summary>
+    /// <summary>Operator actions recorded in the transfer's timeline (OperatorRetry, AbortRequested).</summary>
     public Task<long> OperatorActionsAsync(string transferId) =>
-        CountAsync("SELECT COUNT(*) FROM transfer_event WHERE transfer_id = @id AND event_type IN ('RetryRequested', 'AbortRequested')", transferId);
+        CountAsync("SELECT COUNT(*) FROM transfer_event WHERE transfer_id = @id AND event_type IN ('OperatorRetry', 'AbortRequested')", transferId);
 
     public async Task<string> InFlightTransferAsync(string prefix)
     {

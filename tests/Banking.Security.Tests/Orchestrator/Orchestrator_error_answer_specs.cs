@@ -107,7 +107,7 @@ public sealed class Orchestrator_error_answer_specs(string environment)
         using var http = DashboardClient.Bearer(debit.BaseAddress, null);
 
         await ErrorFormat.AssertAsync(await http.GetAsync("/api/v1/accounts"), 404, "NOT_FOUND", "ledger: unknown route");
-        await ErrorFormat.AssertAsync(await http.PostAsync("/health/ready", new StringContent("")), 405, "METHOD_NOT_ALLOWED", "ledger: POST on a probe");
+        await ErrorFormat.AssertAsync(await http.GetAsync("/health/ready/../../metrics/secret"), 404, "NOT_FOUND", "ledger: a path beside the probes");
         using var ready = await http.GetAsync("/health/ready");
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the probes still answer as before");
     }
