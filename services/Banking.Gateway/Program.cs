@@ -22,6 +22,8 @@ app.MapAccountApi();
 app.MapGatewayDocs();
 
 app.Run();
-return 0;
+// Not `return 0`: that would overwrite the exit code a component set while stopping the service (the outbox
+// watchdog's 75 after a stall), and the supervisor's Restart=on-failure would never see it.
+return Environment.ExitCode;
 
 public partial class Program;

@@ -12,12 +12,16 @@ builder.AddSagaDashboard();
 var app = builder.Build();
 if (OrchestratorExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync();
 
+app.UseErrorAnswers();
+app.UseDashboardSecurityHeaders();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOperatorApi();
 app.MapSagaDashboard();
 await app.RunAsync();
-return 0;
+// Not `return 0`: that would overwrite the exit code a component set while stopping the service (the outbox
+// watchdog's 75 after a stall), and the supervisor's Restart=on-failure would never see it.
+return Environment.ExitCode;
 
 public partial class Program;

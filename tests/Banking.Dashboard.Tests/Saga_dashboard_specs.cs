@@ -45,6 +45,11 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
             await Expect(backlog.Locator("tr", new() { HasText = "Orchestrator" }).Locator("td.num")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
             await Expect(backlog.Locator("tr", new() { HasText = "DebitService" }).Locator("td.num")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
             await Expect(backlog.Locator("tr", new() { HasText = "CreditService" }).Locator("td.num")).ToHaveTextAsync("unavailable");
+            // The error queues nothing consumes, with their depth (read by the orchestrator, not the management API).
+            var errorQueues = page.GetByTestId("error-queues");
+            foreach (var queue in new[] { "transfer-requests_error", "transfer-state_error", "debit-ledger_error", "credit-ledger_error" })
+                await Expect(errorQueues.Locator($"tr[data-queue='{queue}'] td.num")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+            await Expect(page.GetByTestId("error-queue-total").Locator("b")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
             await ScreenshotAsync(page, "dashboard-overview", "overview with a transfer stuck while the CreditService is down");
 
             // The operator searches by the last digits the customer reads out, stuck ones only, and opens the transfer.

@@ -48,6 +48,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The exit status the parent saw once the process ended, however it ended; null while it runs.</summary>
+    public int? ExitCode => process is { HasExited: true } ended ? ended.ExitCode : null;
+
     /// <summary>The service's DLL built in the same configuration as the running tests (Debug or Release).</summary>
     public string DllPath
     {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Banking.ServiceDefaults;
 
 namespace Banking.Orchestrator.Apis;
 
@@ -6,25 +6,16 @@ namespace Banking.Orchestrator.Apis;
 public static class OperatorErrors
 {
     public static IResult Validation(string field, string message) =>
-        Error(StatusCodes.Status400BadRequest, "VALIDATION_ERROR", message, new Dictionary<string, object?> { ["field"] = field });
+        ErrorAnswers.Result(StatusCodes.Status400BadRequest, ErrorAnswers.ValidationError, message, new Dictionary<string, object?> { ["field"] = field });
 
     public static IResult NotFound(string transferId) =>
-        Error(StatusCodes.Status404NotFound, "TRANSFER_NOT_FOUND", $"Transfer {transferId} does not exist", new Dictionary<string, object?> { ["transfer_id"] = transferId });
+        ErrorAnswers.Result(StatusCodes.Status404NotFound, "TRANSFER_NOT_FOUND", $"Transfer {transferId} does not exist", new Dictionary<string, object?> { ["transfer_id"] = transferId });
 
     public static IResult AlreadyFinal(string transferId, string status) =>
-        Error(StatusCodes.Status409Conflict, "TRANSFER_FINAL", $"Transfer {transferId} is already final ({status}); nothing to retry or abort",
+        ErrorAnswers.Result(StatusCodes.Status409Conflict, "TRANSFER_FINAL", $"Transfer {transferId} is already final ({status}); nothing to retry or abort",
             new Dictionary<string, object?> { ["transfer_id"] = transferId, ["transfer_status"] = status });
 
-    private static IResult Error(int status, string code, string message, IDictionary<string, object?> details) =>
-        Results.Json(new
-        {
-            error = new
-            {
-                code,
-                message,
-                details,
-                timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-                trace_id = Activity.Current?.TraceId.ToString(),
-            },
-        }, statusCode: status);
+    public static IResult CsrfTokenInvalid() =>
+        ErrorAnswers.Result(StatusCodes.Status400BadRequest, "CSRF_TOKEN_INVALID", "the page's security token is missing or stale; reload the page",
+            new Dictionary<string, object?> { ["field"] = "X-CSRF-TOKEN" });
 }

@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Banking.Orchestrator.Dashboard;
 
@@ -30,10 +31,19 @@ public static class DashboardEndpoints
     public const string Actors = "dashboard-actors";
     private const string CsrfHeader = "X-CSRF-TOKEN";
 
+    /// <summary>The expiry (Unix seconds) of the token a session was opened with; the session ends with it.</summary>
+    public const string TokenExpiresClaim = "dashboard_token_exp";
+
+    // Everything the page loads is its own script and stylesheet; nothing may frame it (clickjacking of the abort button).
+    private const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
     public static IHostApplicationBuilder AddSagaDashboard(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section);
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<DashboardQueries>();
+        builder.Services.AddSingleton<ErrorQueueMonitor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ErrorQueueMonitor>());
         builder.Services.AddAntiforgery(options =>
         {
             options.HeaderName = CsrfHeader;
@@ -52,6 +62,7 @@ public static class DashboardEndpoints
                 // The JSON API answers 401/403; only the page redirects to the login form.
                 options.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
+                options.Events.OnValidatePrincipal = EndWithTheToken;
             });
         builder.Services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<IOptions<DashboardOptions>>((cookie, dashboard) => cookie.ExpireTimeSpan = dashboard.Value.SessionLifetime);
         builder.Services.AddAuthorizationBuilder()
@@ -59,6 +70,34 @@ public static class DashboardEndpoints
             .AddPolicy(Actors, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator));
         return builder;
     }
+
+    /// <summary>
+    /// A session acts with the authority of the token it was opened with, so it cannot outlive it: the sliding
+    /// cookie only ends idle sessions sooner. Exactly at the token's expiry, without the bearer clock skew.
+    /// </summary>
+    private static async Task EndWithTheToken(CookieValidatePrincipalContext context)
+    {
+        var expires = context.Principal?.FindFirst(TokenExpiresClaim)?.Value;
+        if (expires is not null && long.TryParse(expires, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            && DateTimeOffset.UtcNow < DateTimeOffset.FromUnixTimeSeconds(seconds)) return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(Scheme);
+    }
+
+    /// <summary>The dashboard's (and the orchestrator's other answers') browser protections.</summary>
+    public static IApplicationBuilder UseDashboardSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XFrameOptions = "DENY";
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            return Task.CompletedTask;
+        });
+        return next(context);
+    });
 
     private static Task Deny(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
@@ -84,7 +123,7 @@ public static class DashboardEndpoints
         var api = app.MapGroup("/dashboard/api").RequireAuthorization(Readers);
         api.MapPost("/logout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
-            await antiforgery.ValidateRequestAsync(http);
+            if (!await antiforgery.IsRequestValidAsync(http)) return OperatorErrors.CsrfTokenInvalid();
             await http.SignOutAsync(Scheme);
             return Results.NoContent();
         });
@@ -115,7 +154,7 @@ public static class DashboardEndpoints
     private static async Task<IResult> Act(HttpContext http, IAntiforgery antiforgery, CoreDbContext db, string transferId, OperatorApi.OperatorActionRequest? body, CancellationToken ct, Func<string, string, Task> send)
     {
         if (!await antiforgery.IsRequestValidAsync(http))
-            return Results.Json(new { error = new { code = "CSRF_TOKEN_INVALID", message = "the page's security token is missing or stale; reload the page", details = new { }, timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), trace_id = System.Diagnostics.Activity.Current?.TraceId.ToString() } }, statusCode: StatusCodes.Status400BadRequest);
+            return OperatorErrors.CsrfTokenInvalid();
         return await OperatorApi.ActAsync(transferId, body, http.User, db, ct, send);
     }
 
@@ -126,7 +165,7 @@ public static class DashboardEndpoints
 
         var form = await http.Request.ReadFormAsync();
         var token = form["token"].ToString().Trim();
-        var parameters = bearer.Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        var parameters = await ValidationParametersAsync(bearer.Get(JwtBearerDefaults.AuthenticationScheme), http.RequestAborted);
         var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
         {
@@ -134,12 +173,39 @@ public static class DashboardEndpoints
             return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "This token is not valid (expired, or not issued by the bank).");
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(result.ClaimsIdentity.Claims, Scheme, BankingClaims.Name, BankingClaims.Role));
+        // RequireExpirationTime holds for every bank token, so a valid one has an expiry.
+        var tokenExpires = new DateTimeOffset(DateTime.SpecifyKind(result.SecurityToken.ValidTo, DateTimeKind.Utc));
+        var claims = result.ClaimsIdentity.Claims.Where(c => c.Type != TokenExpiresClaim)
+            .Append(new Claim(TokenExpiresClaim, tokenExpires.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, BankingClaims.Name, BankingClaims.Role));
         if (!IsReader(principal))
             return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "The dashboard is for the operator, auditor and admin roles.");
 
-        await http.SignInAsync(Scheme, principal);
+        var sessionLifetime = http.RequestServices.GetRequiredService<IOptions<DashboardOptions>>().Value.SessionLifetime;
+        var cookieExpires = DateTimeOffset.UtcNow + sessionLifetime < tokenExpires ? DateTimeOffset.UtcNow + sessionLifetime : tokenExpires;
+        await http.SignInAsync(Scheme, principal, new AuthenticationProperties { ExpiresUtc = cookieExpires });
         return Results.Redirect("/dashboard");
+    }
+
+    /// <summary>
+    /// The bearer handler's parameters, plus what it adds itself per request: with a shared key they are complete;
+    /// with an Authority/JWKS the issuer's signing keys come from its (cached, refreshed) discovery document.
+    /// </summary>
+    private static async Task<TokenValidationParameters> ValidationParametersAsync(JwtBearerOptions bearer, CancellationToken ct)
+    {
+        var parameters = bearer.TokenValidationParameters.Clone();
+        if (bearer.ConfigurationManager is BaseConfigurationManager managed)
+        {
+            // The token handler reads keys and issuer from the manager, and refreshes it when a key is unknown (rotation).
+            parameters.ConfigurationManager = managed;
+        }
+        else if (bearer.ConfigurationManager is { } manager)
+        {
+            var configuration = await manager.GetConfigurationAsync(ct);
+            parameters.IssuerSigningKeys = parameters.IssuerSigningKeys?.Concat(configuration.SigningKeys) ?? configuration.SigningKeys;
+        }
+
+        return parameters;
     }
 
     private static bool IsReader(ClaimsPrincipal user) =>

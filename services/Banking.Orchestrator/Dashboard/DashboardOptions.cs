@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Banking.Contracts;
+using Banking.Orchestrator.Transfers;
+
 namespace Banking.Orchestrator.Dashboard;
 
 /// <summary>Configuration section <c>Dashboard</c>.</summary>
@@ -16,4 +20,20 @@ public sealed class DashboardOptions
 
     /// <summary>How long the page waits for a ledger service to answer before showing it as unavailable.</summary>
     public TimeSpan LedgerQueryTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The platform's receive endpoints; each has an <c>_error</c> queue that nothing consumes.</summary>
+    public static readonly string[] PlatformEndpoints =
+    [
+        Endpoints.DebitLedger, Endpoints.CreditLedger, Endpoints.DebitBalance, Endpoints.CreditBalance,
+        Endpoints.TransferSaga, Endpoints.TransferStatus, UpstreamTransferRequestConsumer.QueueName,
+    ];
+
+    /// <summary>Error queues to watch instead of the platform endpoints' (full names, e.g. <c>transfer-requests_error</c>).</summary>
+    public string[]? ErrorQueues { get; set; }
+
+    public IReadOnlyList<string> WatchedErrorQueues => ErrorQueues is { Length: > 0 } queues ? queues : [.. PlatformEndpoints.Select(e => e + "_error")];
+
+    /// <summary>How often the error queues' depths are read (one passive declare per queue).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ErrorQueuePollInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -18,7 +18,8 @@ public sealed class DashboardQueries(
     CoreDbContext db,
     IClientFactory clients,
     IOptions<TransferOptions> transferOptions,
-    IOptions<DashboardOptions> dashboardOptions)
+    IOptions<DashboardOptions> dashboardOptions,
+    ErrorQueueMonitor errorQueues)
 {
     public static readonly string[] AllStates = ["Debiting", "Crediting", "Compensating", "CancellingDebit", "CancellingCredit", "Completed", "Failed", "RolledBack"];
 
@@ -74,9 +75,12 @@ public sealed class DashboardQueries(
             }
         }
 
+        var (depths, depthsAt) = errorQueues.Snapshot();
         return new
         {
             generated_at = Timestamp(now),
+            error_queues = depths.Select(d => new { queue = d.Queue, messages = d.Messages, available = d.Messages is not null }),
+            error_queues_observed_at = Timestamp(depthsAt),
             states = AllStates.ToDictionary(s => s, s => byState.FirstOrDefault(b => b.State == s)?.Count ?? 0),
             stuck,
             stuck_threshold_seconds = (int)transferOptions.Value.StuckThreshold.TotalSeconds,

@@ -70,12 +70,15 @@ public static class OrchestratorExtensions
         return builder;
     }
 
-    /// <summary>Operators authenticate with the bank's tokens; only <c>operator</c> and <c>admin</c> may act on transfers.</summary>
+    /// <summary>
+    /// Operators authenticate with the bank's tokens. Separation of duties: only <c>operator</c> acts on transfers;
+    /// <c>admin</c> and <c>auditor</c> read (the dashboard), so an administrator's token cannot move money.
+    /// </summary>
     public static IHostApplicationBuilder AddOperatorSecurity(this IHostApplicationBuilder builder)
     {
         builder.Services.AddAuthentication(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).AddBankingJwtBearer();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Operators, policy => policy.RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator, Roles.Admin));
+            .AddPolicy(Policies.Operators, policy => policy.RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator));
         return builder;
     }
 

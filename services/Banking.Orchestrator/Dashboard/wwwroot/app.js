@@ -42,6 +42,9 @@ const money = (amount) => amount == null ? "" : Number(amount).toFixed(2);
 
 async function loadOverview() {
   const o = await getJson("/overview");
+  // Nothing consumes an _error queue: every message there waits for an operator.
+  const errorsKnown = o.error_queues.every((q) => q.available);
+  const errorMessages = o.error_queues.reduce((sum, q) => sum + (q.messages ?? 0), 0);
   const tiles = $("#tiles");
   tiles.replaceChildren(
     ...Object.entries(o.states).map(([state, count]) => el("div", { class: "tile", "data-state": state }, state, el("b", {}, String(count)))),
@@ -49,7 +52,9 @@ async function loadOverview() {
     el("div", { class: "tile" }, "Oldest in flight", el("b", {}, o.oldest_in_flight_seconds == null ? "—" : duration(o.oldest_in_flight_seconds))),
     el("div", { class: o.amount_at_risk > 0 ? "tile alert" : "tile" }, "Amount at risk", el("b", {}, money(o.amount_at_risk))),
     el("div", { class: "tile" }, "Failure rate (1h)", el("b", {}, `${(o.last_hour.failure_rate * 100).toFixed(1)}%`)),
-    el("div", { class: "tile" }, "Transfers (1h)", el("b", {}, String(o.last_hour.transfers))));
+    el("div", { class: "tile" }, "Transfers (1h)", el("b", {}, String(o.last_hour.transfers))),
+    el("div", { class: errorMessages > 0 || !errorsKnown ? "tile alert" : "tile", "data-testid": "error-queue-total" }, "In error queues",
+      el("b", {}, errorsKnown ? String(errorMessages) : "unknown")));
 
   const chart = $("#chart");
   const max = Math.max(1, ...o.last_hour.per_minute.map((m) => m.transfers));
@@ -67,6 +72,8 @@ async function loadOverview() {
 
   $("#backlog tbody").replaceChildren(...o.outbox_backlog.map((b) =>
     el("tr", {}, el("td", {}, b.service), el("td", { class: "num" }, b.available ? String(b.backlog) : "unavailable"))));
+  $("#error-queues tbody").replaceChildren(...o.error_queues.map((q) =>
+    el("tr", { "data-queue": q.queue, class: q.messages > 0 ? "alert" : null }, el("td", {}, q.queue), el("td", { class: "num" }, q.available ? String(q.messages) : "unavailable"))));
   $("#refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
 
@@ -163,7 +170,9 @@ async function refresh() {
     await loadOverview();
     if (current) await openDetail(current.transfer_id);
   } catch (e) {
-    $("#refreshed").textContent = `refresh failed: ${e.message}`;
+    $("#error-queues tbody").replaceChildren(...o.error_queues.map((q) =>
+    el("tr", { "data-queue": q.queue, class: q.messages > 0 ? "alert" : null }, el("td", {}, q.queue), el("td", { class: "num" }, q.available ? String(q.messages) : "unavailable"))));
+  $("#refreshed").textContent = `refresh failed: ${e.message}`;
   }
 }
 
