@@ -262,11 +262,12 @@ EOF
   log "rabbitmq up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }
 
-# configure / write / read patterns on the vhost 'banking', one login per party (see README "Security").
+# configure / write / read patterns on the vhost 'banking', one login per party: deploy/rabbitmq/permissions.
 rabbit_permissions() {
-  case "$1" in
-    *) printf '%s\n' '.*' '.*' '.*' ;;
-  esac
+  local found
+  found="$(awk -F'\t' -v user="$1" '$1 == user { print $2; print $3; print $4 }' "$root/deploy/rabbitmq/permissions")"
+  [ -n "$found" ] || fail "no RabbitMQ permissions for '$1' in deploy/rabbitmq/permissions"
+  echo "$found"
 }
 
 rabbit_users="gateway:rabbitmq-gateway orchestrator:rabbitmq-orchestrator debit-service:rabbitmq-debit credit-service:rabbitmq-credit upstream:rabbitmq-upstream"
