@@ -48,6 +48,7 @@ service_env() {
   # shellcheck disable=SC1090
   source "$services_env"
   echo "ASPNETCORE_ENVIRONMENT=Production"
+  echo "DOTNET_ENVIRONMENT=Production"
   echo "Jwt__SigningKeyFile=$BANKING_JWT_SIGNING_KEY_FILE"
   case "$name" in
     Banking.DebitService)
@@ -188,6 +189,10 @@ EOF
   token)
     shift
     mint_token "$@"
+    ;;
+  service-env)
+    # What 'start' sets for one service (NAME=value lines); the security specs start services with exactly this.
+    service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
     ;;
   *)
     echo "usage: $0 start|stop|status|token --role ROLE [--client-no NO]" >&2

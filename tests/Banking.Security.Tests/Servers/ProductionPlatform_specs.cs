@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Net;
+using Banking.Testing;
+
+namespace Banking.Security.Tests.Servers;
+
+/// <summary>
+/// Issue 15, item 4 (platform side): the local platform ran in Development and accepted tokens signed with the key
+/// committed in appsettings.Development.json. The gateway runs as platform.sh runs it (Production, the key file).
+/// </summary>
+[TestFixture]
+public sealed class ProductionPlatform_specs
+{
+    private SecuredPlatform platform = null!;
+
+    [OneTimeSetUp]
+    public async Task StartThePlatform() => platform = await SecuredPlatform.GetAsync();
+
+    private async Task<HttpStatusCode> BalanceWithAsync(string token)
+    {
+        using var http = new HttpClient { BaseAddress = platform.Gateway.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        using var response = await http.GetAsync($"/api/v1/account/{SecuredPlatform.Source}/balance");
+        return response.StatusCode;
+    }
+
+    [Test]
+    public async Task A_token_signed_with_the_key_committed_in_the_repository_is_refused()
+    {
+        var committed = TestTokens.Issue("channel", signingKey: TestTokens.DevelopmentSigningKey);
+        Assert.That(await BalanceWithAsync(committed), Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task A_token_from_the_platforms_token_command_is_accepted()
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RealServers.RepositoryRoot, "deploy", "local", "platform.sh"));
+        foreach (var argument in new[] { "token", "--role", "channel" }) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in platform.Servers.ScriptEnvironment) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.That(process.ExitCode, Is.Zero, error);
+
+        Assert.That(await BalanceWithAsync(output.Trim().Split('\n').Last()), Is.EqualTo(HttpStatusCode.OK));
+    }
+}
