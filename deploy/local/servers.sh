@@ -342,7 +342,7 @@ redis_answers() { [ "$(REDISCLI_AUTH="$(secret redis-admin)" timeout 3 redis-cli
 # CONFIG, KEYS, DEBUG, ACL, SCRIPT FLUSH, and no pub/sub channel.
 redis_acl() {
   echo "default on resetpass >$(secret redis-admin) ~* &* +@all"
-  echo "gateway on resetpass >$(secret redis-gateway) resetkeys ~idem:* ~balance:* ~balance-gen:* ~ratelimit:* resetchannels -@all +ping +echo +hello +auth +select +client|setname +client|id +get +mget +set +del +exists +pttl +incr +pexpire +eval +evalsha +script|load +script|exists"
+  echo "gateway on resetpass >$(secret redis-gateway) resetkeys ~idem:* ~balance:* ~balance-gen:* ~ratelimit:* resetchannels -@all +ping +echo +hello +auth +select +client|setname +client|id +get +mget +set +setex +psetex +del +exists +pttl +incr +pexpire +eval +evalsha +script|load +script|exists"
 }
 
 redis_dir() { echo "$data/redis"; }

@@ -182,7 +182,10 @@ public sealed class RabbitMq_permission_specs
             properties = new { message_id = Guid.NewGuid().ToString(), content_type = "application/vnd.masstransit+json", delivery_mode = 2 },
         });
         var text = await response.Content.ReadAsStringAsync();
-        return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden || (response.IsSuccessStatusCode && text.Contains("\"routed\":false"))
+        // The management API answers a publish the broker refused with 400 and the broker's 403 ACCESS_REFUSED.
+        return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+               || (response.StatusCode == HttpStatusCode.BadRequest && text.Contains("ACCESS_REFUSED"))
+               || (response.IsSuccessStatusCode && text.Contains("\"routed\":false"))
             ? ""
             : $"{SecuredPlatform.Credentials(login).User} via management to '{name}' ({routingKey}): {(int)response.StatusCode} {text}";
     }

@@ -36,9 +36,11 @@ public sealed class Redis_acl_specs
         var witness = $"idem:witness-{Guid.NewGuid():N}";
         await admin.GetDatabase().StringSetAsync(witness, "kept", TimeSpan.FromMinutes(5));
 
-        await using var gateway = await ConnectionMultiplexer.ConnectAsync(platform.Servers.GatewayRedis);
+        // allowAdmin: the client library would refuse these itself; the point is that the server refuses them.
+        await using var gateway = await ConnectionMultiplexer.ConnectAsync(platform.Servers.GatewayRedis + ",allowAdmin=true");
         var refused = Assert.CatchAsync<RedisServerException>(async () => await gateway.GetDatabase().ExecuteAsync(command, arguments.Cast<object>().ToArray()));
-        Assert.That(refused!.Message, Does.Contain("NOPERM"));
+        // DEBUG is also switched off in the server itself, which answers before the ACL does.
+        Assert.That(refused!.Message, Does.Contain("NOPERM").Or.Contain("DEBUG command not allowed"));
         Assert.That((string?)await admin.GetDatabase().StringGetAsync(witness), Is.EqualTo("kept"), "nothing was flushed");
         await admin.GetDatabase().KeyDeleteAsync(witness);
     }
