@@ -336,13 +336,11 @@ rabbit_status() {
 # Bounded: something else holding the port may accept the connection and never answer.
 redis_answers() { [ "$(REDISCLI_AUTH="$(secret redis-admin)" timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
-# ACL rules, one user per line. 'default' is the administrator (the tests flush and inspect with it). The gateway
-# reaches only its own keys (services/Banking.Gateway/RedisKeys.cs; Gateway:RedisKeyPrefix is empty here) with the
-# commands it sends, its Lua scripts included (their redis.call()s are checked against the same rules); no FLUSHALL,
-# CONFIG, KEYS, DEBUG, ACL, SCRIPT FLUSH, and no pub/sub channel.
+# ACL rules, one user per line: 'default' is the administrator (the tests flush and inspect with it); the gateway's
+# rules are in deploy/redis/gateway.acl, shared with the Compose platform.
 redis_acl() {
   echo "default on resetpass >$(secret redis-admin) ~* &* +@all"
-  echo "gateway on resetpass >$(secret redis-gateway) resetkeys ~idem:* ~balance:* ~balance-gen:* ~ratelimit:* resetchannels -@all +ping +echo +hello +auth +select +client|setname +client|id +get +mget +set +setex +psetex +del +exists +pttl +incr +pexpire +eval +evalsha +script|load +script|exists"
+  echo "gateway on resetpass >$(secret redis-gateway) $(grep -v '^#' "$root/deploy/redis/gateway.acl")"
 }
 
 redis_dir() { echo "$data/redis"; }
