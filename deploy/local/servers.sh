@@ -370,8 +370,9 @@ redis_secure_running() {
   while IFS= read -r line; do
     read -r -a fields <<< "$line"
     REDISCLI_AUTH="$(secret redis-admin)" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" \
-      ACL SETUSER "${fields[@]}" >/dev/null
+      ACL SETUSER "${fields[@]}" >/dev/null 2> >(grep -v '^AUTH failed' >&2)
   done < <(redis_acl)
+  # (AUTH fails once on a Redis that had no password yet: its 'default' user gets one just now.)
 }
 
 redis_down() {
