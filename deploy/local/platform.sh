@@ -5,7 +5,11 @@
 #   deploy/local/platform.sh start    build, start servers and services, migrate, seed demo accounts, print URLs
 #   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
 #   deploy/local/platform.sh status   one line per service and server
+#   deploy/local/platform.sh token --role channel [--client-no C0001] [--minutes 60]
+#                                     a token signed with the platform's key (DATA/secrets/jwt-signing-key)
 #
+# The services run in Production, each with its own logins from DATA/services.env (written by servers.sh), and
+# accept tokens signed with the key servers.sh generated on first start; the committed development key is refused.
 # Ports (overridable): gateway 5000, orchestrator + dashboard 5001, debit service 5002, credit service 5003.
 set -euo pipefail
 
@@ -34,18 +38,43 @@ port_of() {
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+services_env="$data/services.env"
+
+# One definition of how a service is run, used by start and by the security specs (tests/Banking.Security.Tests):
+# NAME=value lines, with the logins of that service only.
 service_env() {
-  # Connection strings as an operator would set them; the databases are created by servers.sh.
   local name="$1"
-  local my1="Server=127.0.0.1;Port=${BANKING_MYSQL1_PORT:-3307};User ID=banking;Password=banking"
-  local my2="Server=127.0.0.1;Port=${BANKING_MYSQL2_PORT:-3308};User ID=banking;Password=banking"
-  echo "ConnectionStrings__RabbitMq=amqp://banking:banking@127.0.0.1:${BANKING_RABBITMQ_PORT:-5672}/banking"
-  echo "ConnectionStrings__Redis=127.0.0.1:${BANKING_REDIS_PORT:-6379}"
+  [ -r "$services_env" ] || { echo "ERROR: $services_env is missing; deploy/local/servers.sh up writes it" >&2; exit 1; }
+  # shellcheck disable=SC1090
+  source "$services_env"
+  echo "ASPNETCORE_ENVIRONMENT=Production"
+  echo "DOTNET_ENVIRONMENT=Production"
+  echo "Jwt__SigningKeyFile=$BANKING_JWT_SIGNING_KEY_FILE"
   case "$name" in
-    Banking.DebitService) echo "ConnectionStrings__Ledger=$my1;Database=bank_db1"; echo "Ledger__SeedDemoAccounts=true" ;;
-    Banking.CreditService) echo "ConnectionStrings__Ledger=$my2;Database=bank_db2"; echo "Ledger__SeedDemoAccounts=true" ;;
-    Banking.Orchestrator) echo "ConnectionStrings__Core=$my1;Database=bank_core" ;;
+    Banking.DebitService)
+      echo "ConnectionStrings__RabbitMq=$BANKING_DEBIT_RABBITMQ"
+      echo "ConnectionStrings__Ledger=$BANKING_DEBIT_LEDGER"; echo "Ledger__SeedDemoAccounts=true" ;;
+    Banking.CreditService)
+      echo "ConnectionStrings__RabbitMq=$BANKING_CREDIT_RABBITMQ"
+      echo "ConnectionStrings__Ledger=$BANKING_CREDIT_LEDGER"; echo "Ledger__SeedDemoAccounts=true" ;;
+    Banking.Orchestrator)
+      echo "ConnectionStrings__RabbitMq=$BANKING_ORCHESTRATOR_RABBITMQ"
+      echo "ConnectionStrings__Core=$BANKING_ORCHESTRATOR_CORE" ;;
+    Banking.Gateway)
+      echo "ConnectionStrings__RabbitMq=$BANKING_GATEWAY_RABBITMQ"
+      echo "ConnectionStrings__Redis=$BANKING_GATEWAY_REDIS" ;;
   esac
+}
+
+# The gateway's token command with the platform's key: whoever can read that file can mint tokens anyway.
+mint_token() {
+  local dll="$root/services/Banking.Gateway/bin/Release/net10.0/Banking.Gateway.dll"
+  [ -f "$dll" ] || { echo "ERROR: $dll is not built; run deploy/local/platform.sh start (or dotnet build -c Release) first" >&2; exit 1; }
+  [ -r "$services_env" ] || { echo "ERROR: $services_env is missing; run deploy/local/platform.sh start first" >&2; exit 1; }
+  # shellcheck disable=SC1090
+  source "$services_env"
+  cd "$(dirname "$dll")"
+  ASPNETCORE_ENVIRONMENT=Production Jwt__SigningKeyFile="$BANKING_JWT_SIGNING_KEY_FILE" dotnet "$dll" token "$@"
 }
 
 start_service() {
@@ -60,7 +89,6 @@ start_service() {
   (
     cd "$(dirname "$dll")"
     while IFS= read -r kv; do export "${kv?}"; done < <(service_env "$name")
-    export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
     export ASPNETCORE_URLS="http://127.0.0.1:$port"
     export MASSTRANSIT_USAGE_TELEMETRY=false
     nohup dotnet "$dll" >> "$logs/$name.log" 2>&1 &
@@ -122,17 +150,17 @@ case "$cmd" in
     # Ledger services first: they migrate and seed their databases; the orchestrator then the gateway.
     for s in "${services[@]}"; do start_service "$s"; done
     for s in "${services[@]}"; do wait_ready "$s"; done
-    token="$(cd "$root/services/Banking.Gateway/bin/Release/net10.0" && ASPNETCORE_ENVIRONMENT=Development dotnet Banking.Gateway.dll token --role channel 2>/dev/null || true)"
+    token="$(mint_token --role channel)"
     cat <<EOF
 
-The platform is up.
+The platform is up (Production; secrets in $data/secrets, logins per service in $services_env).
   Gateway (REST API)      http://127.0.0.1:$GATEWAY_PORT        API docs: http://127.0.0.1:$GATEWAY_PORT/docs
   Saga dashboard          http://127.0.0.1:$ORCHESTRATOR_PORT/dashboard
-  RabbitMQ management     http://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (banking / banking)
+  RabbitMQ management     http://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (user admin, password in $data/secrets/rabbitmq-admin)
   Metrics                 http://127.0.0.1:$GATEWAY_PORT/metrics (and :$ORCHESTRATOR_PORT, :$DEBIT_PORT, :$CREDIT_PORT)
 
-Try it (a development token for the 'channel' role; make others with
-  dotnet run --project services/Banking.Gateway -- token --role customer --client-no C0001):
+Try it (a token for the 'channel' role, signed with the platform's key; make others with
+  deploy/local/platform.sh token --role customer --client-no C0001):
 
   TOKEN=$token
   curl -s -X POST http://127.0.0.1:$GATEWAY_PORT/api/v1/transfer -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
@@ -158,8 +186,16 @@ EOF
     "$here/servers.sh" status || rc=3
     exit $rc
     ;;
+  token)
+    shift
+    mint_token "$@"
+    ;;
+  service-env)
+    # What 'start' sets for one service (NAME=value lines); the security specs start services with exactly this.
+    service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
+    ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|token --role ROLE [--client-no NO]" >&2
     exit 2
     ;;
 esac

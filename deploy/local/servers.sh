@@ -11,7 +11,10 @@
 # Environment: BANKING_DATA_DIR (default <repo>/.local), BANKING_MYSQL1_PORT (3307), BANKING_MYSQL2_PORT (3308),
 # BANKING_RABBITMQ_PORT (5672), BANKING_RABBITMQ_MGMT_PORT (15672), BANKING_RABBITMQ_DIST_PORT (25672),
 # BANKING_RABBITMQ_NODENAME (banking@localhost), BANKING_REDIS_PORT (6379).
-# 'up' writes DATA/servers.env with the endpoints (BANKING_MYSQL1, ..., used by the tests).
+# 'up' generates any missing secret into DATA/secrets/ (0700, files 0600), applies least-privilege users on every
+# server (idempotently, also on a data folder from before the users existed) and writes two endpoint files (0600):
+#   DATA/servers.env   admin endpoints (MariaDB root, RabbitMQ admin, Redis admin), used by the tests' fixture
+#   DATA/services.env  one login per service and one for upstream systems (platform.sh, the fault suite)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,8 +27,7 @@ RABBIT_MGMT_PORT="${BANKING_RABBITMQ_MGMT_PORT:-15672}"
 RABBIT_DIST_PORT="${BANKING_RABBITMQ_DIST_PORT:-25672}"
 RABBIT_NODE="${BANKING_RABBITMQ_NODENAME:-banking@localhost}"
 REDIS_PORT="${BANKING_REDIS_PORT:-6379}"
-USER_NAME=banking
-USER_PASSWORD=banking
+secrets="$data/secrets"
 
 log() { echo "[servers] $*"; }
 fail() { echo "[servers] ERROR: $*" >&2; exit 1; }
@@ -45,6 +47,32 @@ wait_for() {
     fi
     sleep 0.3
   done
+}
+
+# ---------------------------------------------------------------- secrets
+# Generated once and kept: re-running 'up' must not lock the services out of servers that already know them.
+secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator
+  rabbitmq-admin rabbitmq-gateway rabbitmq-orchestrator rabbitmq-debit rabbitmq-credit rabbitmq-upstream
+  redis-admin redis-gateway jwt-signing-key)
+
+ensure_secrets() {
+  mkdir -p "$secrets"
+  chmod 0700 "$secrets"
+  local name length
+  for name in "${secret_names[@]}"; do
+    [ -s "$secrets/$name" ] || {
+      if [ "$name" = jwt-signing-key ]; then length=64; else length=32; fi
+      # Alphanumeric only: the values go into URIs, connection strings and ACL rules without escaping.
+      # (head ends tr with SIGPIPE; reading tr through a process substitution keeps that out of pipefail.)
+      ( umask 077; head -c "$length" < <(LC_ALL=C tr -dc A-Za-z0-9 </dev/urandom) > "$secrets/$name" )
+    }
+    chmod 0600 "$secrets/$name"
+  done
+}
+
+secret() {
+  [ -s "$secrets/$1" ] || ensure_secrets
+  cat "$secrets/$1"
 }
 
 install_missing() {
@@ -71,6 +99,7 @@ mysql_up() {
   dir="$(mysql_dir "$n")"
   port="$(mysql_port "$n")"
   if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
+    mysql_secure "$n"
     log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
     return
   fi
@@ -91,18 +120,69 @@ mysql_up() {
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     > "$dir/stdout.log" 2>&1 &
   wait_for 30 "mysql$n (port $port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
-  local databases
-  if [ "$n" = 1 ]; then databases="bank_db1 bank_core"; else databases="bank_db2"; fi
-  local sql="CREATE USER IF NOT EXISTS '$USER_NAME'@'127.0.0.1' IDENTIFIED BY '$USER_PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO '$USER_NAME'@'127.0.0.1' WITH GRANT OPTION;
-CREATE USER IF NOT EXISTS '$USER_NAME'@'localhost' IDENTIFIED BY '$USER_PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO '$USER_NAME'@'localhost' WITH GRANT OPTION;"
-  for db in $databases; do
+  mysql_secure "$n"
+  log "mysql$n up on 127.0.0.1:$port (pid $(cat "$dir/mariadbd.pid"), databases: $(mysql_databases "$n"))"
+}
+
+mysql_databases() { if [ "$1" = 1 ]; then echo "bank_db1 bank_core"; else echo "bank_db2"; fi; }
+
+# "user:database:secret" per service on server N; each service reaches its own schema and nothing else.
+mysql_service_users() {
+  if [ "$1" = 1 ]; then echo "debit_service:bank_db1:mysql-debit orchestrator:bank_core:mysql-orchestrator"
+  else echo "credit_service:bank_db2:mysql-credit"; fi
+}
+
+# Root over the socket: with its password, or without one on a data folder that never had one (first start, or a
+# folder created before root had a password). Any other failure is an error: never guess past a wrong password.
+mysql_root() {
+  local dir="$(mysql_dir "$1")"
+  shift
+  MYSQL_PWD="$(secret mysql-root)" mariadb --socket="$dir/mysqld.sock" -uroot "$@"
+}
+
+mysql_secure() {
+  local n="$1" dir rootpw
+  dir="$(mysql_dir "$n")"
+  rootpw="$(secret mysql-root)"
+  if ! mysql_root "$n" -e 'SELECT 1' >/dev/null 2>&1; then
+    env -u MYSQL_PWD mariadb --socket="$dir/mysqld.sock" -uroot --skip-password -e 'SELECT 1' >/dev/null 2>&1 \
+      || fail "mysql$n refuses root with the password in $secrets/mysql-root (and without one); restore that file or remove $dir"
+    log "mysql$n: setting the root password (kept in $secrets/mysql-root)"
+    env -u MYSQL_PWD mariadb --socket="$dir/mysqld.sock" -uroot --skip-password \
+      -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('$rootpw');"
+  fi
+  local sql="ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('$rootpw');
+CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '$rootpw';
+ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '$rootpw';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+DROP DATABASE IF EXISTS test;
+DELETE FROM mysql.db WHERE Db LIKE 'test%';"
+  local db entry user secret_name keep="('root','mariadb.sys'"
+  for db in $(mysql_databases "$n"); do
     sql="$sql
 CREATE DATABASE IF NOT EXISTS $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
   done
-  mariadb --socket="$dir/mysqld.sock" -uroot -e "$sql"
-  log "mysql$n up on 127.0.0.1:$port (pid $(cat "$dir/mariadbd.pid"), databases: $databases)"
+  for entry in $(mysql_service_users "$n"); do
+    IFS=: read -r user db secret_name <<< "$entry"
+    keep="$keep,'$user'"
+    local pw host
+    pw="$(secret "$secret_name")"
+    for host in 127.0.0.1 localhost; do
+      # Revoke first, so a re-run converges on exactly these rights whatever was granted before.
+      sql="$sql
+CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$pw';
+ALTER USER '$user'@'$host' IDENTIFIED BY '$pw';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'$host';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON \`$db\`.* TO '$user'@'$host';"
+    done
+  done
+  keep="$keep)"
+  mysql_root "$n" -e "$sql"
+  # Everyone else goes: anonymous users, the old all-powerful 'banking', root on other hosts, the socket-only 'mysql'.
+  local drops
+  drops="$(mysql_root "$n" -N -B -e "SELECT CONCAT('DROP USER ', QUOTE(User), '@', QUOTE(Host), ';') FROM mysql.user
+    WHERE is_role = 'N' AND NOT (User IN $keep AND Host IN ('localhost', '127.0.0.1'));")"
+  [ -z "$drops" ] || mysql_root "$n" -e "$drops FLUSH PRIVILEGES;"
 }
 
 mysql_down() {
@@ -153,6 +233,7 @@ rabbit_up() {
   dir="$(rabbit_dir)"
   rabbit_env
   if alive "$dir/rabbitmq.pid" && rabbit_answers; then
+    rabbit_secure
     log "rabbitmq already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
     return
   fi
@@ -177,19 +258,51 @@ EOF
   if [ ! -f "$HOME/.erlang.cookie" ] && [ -f /var/lib/rabbitmq/.erlang.cookie ]; then
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi
-  local ctl=(rabbitmqctl -n "$RABBIT_NODE" -q)
-  "${ctl[@]}" add_vhost banking >/dev/null 2>&1 || true
-  if "${ctl[@]}" list_users | grep -q "^$USER_NAME\b"; then
-    "${ctl[@]}" change_password "$USER_NAME" "$USER_PASSWORD" >/dev/null
-  else
-    "${ctl[@]}" add_user "$USER_NAME" "$USER_PASSWORD" >/dev/null
-  fi
-  # administrator: the tests create a virtual host per run through the management API.
-  "${ctl[@]}" set_user_tags "$USER_NAME" administrator >/dev/null
-  "${ctl[@]}" set_permissions -p banking "$USER_NAME" ".*" ".*" ".*" >/dev/null
-  wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$dir/log/stdout.log" \
-    curl -fsS --max-time 5 -u "$USER_NAME:$USER_PASSWORD" "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+  rabbit_secure
   log "rabbitmq up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
+}
+
+# configure / write / read patterns on the vhost 'banking', one login per party: deploy/rabbitmq/permissions.
+rabbit_permissions() {
+  local found
+  found="$(awk -F'\t' -v user="$1" '$1 == user { print $2; print $3; print $4 }' "$root/deploy/rabbitmq/permissions")"
+  [ -n "$found" ] || fail "no RabbitMQ permissions for '$1' in deploy/rabbitmq/permissions"
+  echo "$found"
+}
+
+rabbit_users="gateway:rabbitmq-gateway orchestrator:rabbitmq-orchestrator debit-service:rabbitmq-debit credit-service:rabbitmq-credit upstream:rabbitmq-upstream"
+
+rabbit_set_user() {
+  local ctl=(rabbitmqctl -n "$RABBIT_NODE" -q) user="$1" pw="$2"
+  if "${ctl[@]}" list_users | awk '{print $1}' | grep -qx -- "$user"; then
+    "${ctl[@]}" change_password "$user" "$pw" >/dev/null
+  else
+    "${ctl[@]}" add_user "$user" "$pw" >/dev/null
+  fi
+}
+
+rabbit_secure() {
+  local ctl=(rabbitmqctl -n "$RABBIT_NODE" -q) entry user secret_name patterns
+  "${ctl[@]}" add_vhost banking >/dev/null 2>&1 || true
+  rabbit_set_user admin "$(secret rabbitmq-admin)"
+  # administrator: the management UI, and the tests create a virtual host per run through the management API.
+  "${ctl[@]}" set_user_tags admin administrator >/dev/null
+  "${ctl[@]}" set_permissions -p banking admin ".*" ".*" ".*" >/dev/null
+  for entry in $rabbit_users; do
+    IFS=: read -r user secret_name <<< "$entry"
+    rabbit_set_user "$user" "$(secret "$secret_name")"
+    # upstream publishes through the management API (README), which needs the 'management' tag; nobody else logs in there.
+    if [ "$user" = upstream ]; then "${ctl[@]}" set_user_tags "$user" management >/dev/null
+    else "${ctl[@]}" set_user_tags "$user" >/dev/null; fi
+    mapfile -t patterns < <(rabbit_permissions "$user")
+    "${ctl[@]}" set_permissions -p banking "$user" "${patterns[0]}" "${patterns[1]}" "${patterns[2]}" >/dev/null
+  done
+  # guest (password guest) and the old administrator 'banking' are gone; the script's CLI needs neither.
+  for user in guest banking; do
+    if "${ctl[@]}" list_users | awk '{print $1}' | grep -qx -- "$user"; then "${ctl[@]}" delete_user "$user" >/dev/null; fi
+  done
+  wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$(rabbit_dir)/log/stdout.log" \
+    curl -fsS --max-time 5 -u "admin:$(secret rabbitmq-admin)" "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
 }
 
 rabbit_down() {
@@ -221,7 +334,14 @@ rabbit_status() {
 
 # ---------------------------------------------------------------- Redis
 # Bounded: something else holding the port may accept the connection and never answer.
-redis_answers() { [ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+redis_answers() { [ "$(REDISCLI_AUTH="$(secret redis-admin)" timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+# ACL rules, one user per line: 'default' is the administrator (the tests flush and inspect with it); the gateway's
+# rules are in deploy/redis/gateway.acl, shared with the Compose platform.
+redis_acl() {
+  echo "default on resetpass >$(secret redis-admin) ~* &* +@all"
+  echo "gateway on resetpass >$(secret redis-gateway) $(grep -v '^#' "$root/deploy/redis/gateway.acl")"
+}
 
 redis_dir() { echo "$data/redis"; }
 
@@ -229,16 +349,30 @@ redis_up() {
   local dir
   dir="$(redis_dir)"
   if alive "$dir/redis.pid" && redis_answers >/dev/null 2>&1; then
+    redis_secure_running
     log "redis already up (port $REDIS_PORT, pid $(cat "$dir/redis.pid"))"
     return
   fi
   rm -f "$dir/redis.pid"
   mkdir -p "$dir"
+  # The users live in a 0600 file rather than on the command line, which every local user can read in ps.
+  ( umask 077; { echo "port $REDIS_PORT"; redis_acl | sed 's/^/user /'; } > "$dir/redis.conf" )
   # Redis is never the record of anything here (idempotency keys, cache, counters): no persistence.
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$dir/redis.pid" \
+  redis-server "$dir/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$dir/redis.pid" \
     --dir "$dir" --logfile "$dir/redis.log" --appendonly no --save ""
   wait_for 15 "redis (port $REDIS_PORT)" "$dir/redis.log" redis_answers
   log "redis up on 127.0.0.1:$REDIS_PORT (pid $(cat "$dir/redis.pid"))"
+}
+
+# A Redis started before it had users (an old data folder) or with other passwords gets today's rules in place.
+redis_secure_running() {
+  local line fields
+  while IFS= read -r line; do
+    read -r -a fields <<< "$line"
+    REDISCLI_AUTH="$(secret redis-admin)" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" \
+      ACL SETUSER "${fields[@]}" >/dev/null 2> >(grep -v '^AUTH failed' >&2)
+  done < <(redis_acl)
+  # (AUTH fails once on a Redis that had no password yet: its 'default' user gets one just now.)
 }
 
 redis_down() {
@@ -267,13 +401,31 @@ redis_status() {
 }
 
 write_env() {
-  cat > "$data/servers.env" <<EOF
-export BANKING_MYSQL1="Server=127.0.0.1;Port=$MYSQL1_PORT;User ID=$USER_NAME;Password=$USER_PASSWORD"
-export BANKING_MYSQL2="Server=127.0.0.1;Port=$MYSQL2_PORT;User ID=$USER_NAME;Password=$USER_PASSWORD"
-export BANKING_RABBITMQ="amqp://$USER_NAME:$USER_PASSWORD@127.0.0.1:$RABBIT_PORT/banking"
-export BANKING_RABBITMQ_MANAGEMENT="http://$USER_NAME:$USER_PASSWORD@127.0.0.1:$RABBIT_MGMT_PORT"
-export BANKING_REDIS="127.0.0.1:$REDIS_PORT"
+  local my1="Server=127.0.0.1;Port=$MYSQL1_PORT" my2="Server=127.0.0.1;Port=$MYSQL2_PORT" amqp="@127.0.0.1:$RABBIT_PORT/banking"
+  ( umask 077
+    cat > "$data/servers.env" <<EOF
+# Administrators of the servers: for the tests (which create databases and virtual hosts per run) and operators.
+export BANKING_MYSQL1="$my1;User ID=root;Password=$(secret mysql-root)"
+export BANKING_MYSQL2="$my2;User ID=root;Password=$(secret mysql-root)"
+export BANKING_RABBITMQ="amqp://admin:$(secret rabbitmq-admin)$amqp"
+export BANKING_RABBITMQ_MANAGEMENT="http://admin:$(secret rabbitmq-admin)@127.0.0.1:$RABBIT_MGMT_PORT"
+export BANKING_REDIS="127.0.0.1:$REDIS_PORT,password=$(secret redis-admin)"
 EOF
+    cat > "$data/services.env" <<EOF
+# One login per service, each limited to what that service does; BANKING_UPSTREAM_RABBITMQ is for upstream systems.
+export BANKING_DEBIT_LEDGER="$my1;Database=bank_db1;User ID=debit_service;Password=$(secret mysql-debit)"
+export BANKING_CREDIT_LEDGER="$my2;Database=bank_db2;User ID=credit_service;Password=$(secret mysql-credit)"
+export BANKING_ORCHESTRATOR_CORE="$my1;Database=bank_core;User ID=orchestrator;Password=$(secret mysql-orchestrator)"
+export BANKING_GATEWAY_RABBITMQ="amqp://gateway:$(secret rabbitmq-gateway)$amqp"
+export BANKING_ORCHESTRATOR_RABBITMQ="amqp://orchestrator:$(secret rabbitmq-orchestrator)$amqp"
+export BANKING_DEBIT_RABBITMQ="amqp://debit-service:$(secret rabbitmq-debit)$amqp"
+export BANKING_CREDIT_RABBITMQ="amqp://credit-service:$(secret rabbitmq-credit)$amqp"
+export BANKING_UPSTREAM_RABBITMQ="amqp://upstream:$(secret rabbitmq-upstream)$amqp"
+export BANKING_GATEWAY_REDIS="127.0.0.1:$REDIS_PORT,user=gateway,password=$(secret redis-gateway)"
+export BANKING_JWT_SIGNING_KEY_FILE="$secrets/jwt-signing-key"
+EOF
+  )
+  chmod 0600 "$data/servers.env" "$data/services.env"
 }
 
 one() {
@@ -290,12 +442,13 @@ case "${1:-}" in
   up)
     install_missing
     mkdir -p "$data"
+    ensure_secrets
     mysql_up 1
     mysql_up 2
     redis_up
     rabbit_up
     write_env
-    log "endpoints written to $data/servers.env"
+    log "endpoints written to $data/servers.env (administrators) and $data/services.env (one login per service)"
     ;;
   down)
     rabbit_down
@@ -312,7 +465,7 @@ case "${1:-}" in
     exit $rc
     ;;
   stop-one) one down "${2:-}" ;;
-  start-one) mkdir -p "$data"; one up "${2:-}" ;;
+  start-one) mkdir -p "$data"; ensure_secrets; one up "${2:-}" ;;
   *)
     echo "usage: $0 up|down|status|stop-one NAME|start-one NAME" >&2
     exit 2

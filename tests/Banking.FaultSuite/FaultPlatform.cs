@@ -7,27 +7,24 @@ namespace Banking.FaultSuite;
 /// <summary>The four services as real processes on the suite's private servers.</summary>
 public sealed class FaultPlatform : IAsyncDisposable
 {
-    private FaultPlatform(PrivateServers servers)
+    private FaultPlatform(PrivateServers servers, IReadOnlyDictionary<string, Dictionary<string, string>> environments)
     {
         Servers = servers;
-        var common = new Dictionary<string, string>
+        // Each service as platform.sh runs it (Production, its own logins, the generated signing key), plus the
+        // suite's shorter timeouts; no demo accounts, the suite opens its own.
+        Dictionary<string, string> As(string project, params (string Key, string Value)[] extra)
         {
-            ["ConnectionStrings__RabbitMq"] = servers.Broker.ToString(),
-        };
-        Debit = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>(common) { ["ConnectionStrings__Ledger"] = servers.Ledger1 });
-        Credit = new ServiceProcess("Banking.CreditService", new Dictionary<string, string>(common) { ["ConnectionStrings__Ledger"] = servers.Ledger2 });
-        Orchestrator = new ServiceProcess("Banking.Orchestrator", new Dictionary<string, string>(common)
-        {
-            ["ConnectionStrings__Core"] = servers.Core,
-            ["Transfers__StepTimeout"] = "00:00:03",
-            ["Transfers__MaxBackoff"] = "00:00:05",
-            ["Transfers__SweepInterval"] = "00:00:01",
-        });
-        Gateway = new ServiceProcess("Banking.Gateway", new Dictionary<string, string>(common)
-        {
-            ["ConnectionStrings__Redis"] = servers.Redis,
-            ["RateLimit__PermitLimit"] = "1000000",
-        });
+            var environment = new Dictionary<string, string>(environments[project]);
+            environment.Remove("Ledger__SeedDemoAccounts");
+            foreach (var (key, value) in extra) environment[key] = value;
+            return environment;
+        }
+
+        Debit = new ServiceProcess("Banking.DebitService", As("Banking.DebitService"));
+        Credit = new ServiceProcess("Banking.CreditService", As("Banking.CreditService"));
+        Orchestrator = new ServiceProcess("Banking.Orchestrator", As("Banking.Orchestrator",
+            ("Transfers__StepTimeout", "00:00:03"), ("Transfers__MaxBackoff", "00:00:05"), ("Transfers__SweepInterval", "00:00:01")));
+        Gateway = new ServiceProcess("Banking.Gateway", As("Banking.Gateway", ("RateLimit__PermitLimit", "1000000")));
     }
 
     public PrivateServers Servers { get; }
@@ -40,7 +37,10 @@ public sealed class FaultPlatform : IAsyncDisposable
 
     public static async Task<FaultPlatform> StartAsync(PrivateServers servers)
     {
-        var platform = new FaultPlatform(servers);
+        var environments = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var project in new[] { "Banking.DebitService", "Banking.CreditService", "Banking.Orchestrator", "Banking.Gateway" })
+            environments[project] = await servers.ServiceEnvironmentAsync(project);
+        var platform = new FaultPlatform(servers, environments);
         await Task.WhenAll(platform.Services.Select(s => s.Process.StartAsync(TimeSpan.FromSeconds(90))));
         return platform;
     }

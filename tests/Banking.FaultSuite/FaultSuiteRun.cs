@@ -1,3 +1,4 @@
+using Banking.Testing;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -21,7 +22,7 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
     {
         var started = DateTime.UtcNow;
         log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients");
-        await using var servers = await PrivateServers.StartAsync(options.Seed);
+        await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}");
         log($"servers up under {servers.Data}");
         await using var platform = await FaultPlatform.StartAsync(servers);
         Platform = platform;

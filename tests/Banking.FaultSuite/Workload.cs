@@ -33,7 +33,8 @@ public sealed class TransferAttempt(string transferId, string from, string to, d
 public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSuiteOptions options)
 {
     private static readonly HashSet<string> Outcomes = ["INSUFFICIENT_BALANCE", "ACCOUNT_RESTRICTED", "ACCOUNT_NOT_FOUND", "CURRENCY_MISMATCH", "DUPLICATE_REFERENCE"];
-    private readonly string token = TestTokens.Issue("channel", "fault-suite", lifetime: TimeSpan.FromHours(2));
+    // Signed with the key the services run with, as platform.sh's token command signs.
+    private readonly string token = TestTokens.Issue("channel", "fault-suite", signingKey: platform.Servers.Secret("jwt-signing-key"), lifetime: TimeSpan.FromHours(2));
     private int next;
 
     public ConcurrentDictionary<string, TransferAttempt> Attempts { get; } = new();
@@ -139,12 +140,17 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
             ["description"] = "fault suite",
             ["requested_by"] = "fault-suite",
         });
-        var factory = new ConnectionFactory { Uri = platform.Servers.Broker, RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+        // As an upstream system does: its own login, which may write only the transfer-requests exchange.
+        var factory = new ConnectionFactory { Uri = platform.Servers.UpstreamBroker, RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, MessageId = messageId.ToString() };
+        // user_id is checked by the broker against the login: what the orchestrator may rely on for who sent it.
+        var properties = new BasicProperties
+        {
+            ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, MessageId = messageId.ToString(), UserId = platform.Servers.UpstreamBroker.UserInfo.Split(':')[0],
+        };
         // Returns once the broker confirmed the message as stored (persistent, durable queue).
-        await channel.BasicPublishAsync("", "transfer-requests", mandatory: true, properties, Encoding.UTF8.GetBytes(body));
+        await channel.BasicPublishAsync("transfer-requests", "", mandatory: true, properties, Encoding.UTF8.GetBytes(body));
         lock (attempt.Published) attempt.Published.Add((messageId, body));
         attempt.Acknowledged = true;
     }

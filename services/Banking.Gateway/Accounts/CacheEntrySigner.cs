@@ -22,14 +22,14 @@ public sealed class CacheEntrySigner
     public CacheEntrySigner(IOptions<GatewayOptions> gateway, IOptions<JwtOptions> jwt)
     {
         var secret = KeyMaterial(gateway.Value, jwt.Value)
-            ?? throw new InvalidOperationException("Gateway:CacheSigningKey (or a shared Jwt:SigningKey) is required to protect the Redis cache");
+            ?? throw new InvalidOperationException("Gateway:CacheSigningKey (or a shared Jwt:SigningKey or Jwt:SigningKeyFile) is required to protect the Redis cache");
         key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret), 32, salt: [], info: Purpose);
     }
 
     /// <summary>The configured secret the cache key is derived from, or null when there is none.</summary>
     public static string? KeyMaterial(GatewayOptions gateway, JwtOptions jwt) =>
         !string.IsNullOrEmpty(gateway.CacheSigningKey) ? gateway.CacheSigningKey
-        : jwt.UsesSharedKey ? jwt.SigningKey
+        : jwt.UsesSharedKey ? jwt.SharedKey()
         : null;
 
     /// <summary><c>v1.{mac}.{content}</c>; the MAC also covers the Redis key, so an entry moved under another key is worthless.</summary>

@@ -8,8 +8,10 @@ namespace Banking.Gateway.Security;
 
 /// <summary>
 /// <c>dotnet run --project services/Banking.Gateway -- token --role channel [--client-no C0001] [--minutes 60]</c>
-/// prints a token signed with the development key, so the README's curl examples work. It refuses to run
-/// outside the Development environment: real tokens come from the bank's identity provider.
+/// prints a token signed with the configured HS256 key, so the README's curl examples work: in Development the
+/// development key (or a <c>Jwt:SigningKeyFile</c>); in any other environment only with a key configured there
+/// (deploy/local/platform.sh token sets the local platform's key file), since whoever can read that key can mint
+/// tokens anyway. The committed development key never signs anything outside Development.
 /// </summary>
 public static class TokenCommand
 {
@@ -17,10 +19,12 @@ public static class TokenCommand
 
     public static int Run(string[] args, IConfiguration configuration, IHostEnvironment environment, TextWriter output, TextWriter error)
     {
-        if (!environment.IsDevelopment())
+        var jwt = configuration.GetSection(JwtOptions.Section).Get<JwtOptions>() ?? new JwtOptions();
+        jwt.ApplyEnvironment(environment.IsDevelopment());
+        if (!environment.IsDevelopment() && !jwt.UsesSharedKey)
         {
-            error.WriteLine($"The token command only runs in the Development environment (this is '{environment.EnvironmentName}'). " +
-                            "Outside development, tokens come from the bank's identity provider.");
+            error.WriteLine($"The token command needs the signing key outside the Development environment (this is '{environment.EnvironmentName}'): " +
+                            "set Jwt__SigningKeyFile (deploy/local/platform.sh token does). Otherwise tokens come from the bank's identity provider.");
             return 3;
         }
 
@@ -52,10 +56,10 @@ public static class TokenCommand
         if (roles.FirstOrDefault(r => !Roles.All.Contains(r)) is { } unknown) return Usage(error, $"unknown role '{unknown}'");
         if (roles.Contains(Roles.Customer) && string.IsNullOrEmpty(clientNo)) return Usage(error, "a customer token needs --client-no");
 
-        var jwt = configuration.GetSection(JwtOptions.Section).Get<JwtOptions>() ?? new JwtOptions();
-        if (!jwt.UsesSharedKey || Encoding.UTF8.GetByteCount(jwt.SigningKey!) < 32)
+        var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(jwt, new(jwt), problems, validateAllProperties: true) || !jwt.UsesSharedKey)
         {
-            error.WriteLine("Jwt:SigningKey (32+ bytes) is not configured; appsettings.Development.json should hold the development key.");
+            error.WriteLine("The signing key is not usable: " + (problems.Count > 0 ? string.Join("; ", problems.Select(p => p.ErrorMessage)) : "Jwt:SigningKey or Jwt:SigningKeyFile (32+ bytes) is not configured"));
             return 4;
         }
 
@@ -81,7 +85,7 @@ public static class TokenCommand
             NotBefore = notBefore,
             IssuedAt = notBefore,
             Expires = notBefore + lifetime,
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey!)), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SharedKey())), SecurityAlgorithms.HmacSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }

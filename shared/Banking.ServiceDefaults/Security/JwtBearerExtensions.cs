@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -15,7 +16,9 @@ public static class JwtBearerExtensions
     /// </summary>
     public static AuthenticationBuilder AddBankingJwtBearer(this AuthenticationBuilder authentication)
     {
-        authentication.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        authentication.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
+            .PostConfigure<IHostEnvironment>((jwt, environment) => jwt.ApplyEnvironment(environment.IsDevelopment()))
+            .ValidateDataAnnotations().ValidateOnStart();
         authentication.AddJwtBearer();
         authentication.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
         {
@@ -39,7 +42,7 @@ public static class JwtBearerExtensions
 
             if (jwt.UsesSharedKey)
             {
-                bearer.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey!));
+                bearer.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SharedKey()));
                 // Only the algorithm we issue with: no "none", no RS/HS confusion.
                 bearer.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
             }

@@ -59,9 +59,12 @@ public sealed class LocalServersScript_Specs
         var endpoints = await File.ReadAllTextAsync(Path.Combine(data, "servers.env"));
         Assert.That(endpoints, Does.Contain($"Port={mysql1}").And.Contain($"Port={mysql2}").And.Contain($"127.0.0.1:{redis}").And.Contain($":{rabbit}/banking"));
 
-        await AssertMariaDbAsync(mysql1, "bank_db1", "bank_core");
-        await AssertMariaDbAsync(mysql2, "bank_db2");
-        await using (var cache = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis},allowAdmin=true"))
+        // The administrators' logins are generated on first start; servers.env is where the tests find them.
+        var admin = Endpoints(endpoints);
+        Assert.That(admin["BANKING_MYSQL1"], Does.Contain("User ID=root;Password=").And.Not.Contain("Password=;"));
+        await AssertMariaDbAsync(admin["BANKING_MYSQL1"], "bank_db1", "bank_core");
+        await AssertMariaDbAsync(admin["BANKING_MYSQL2"], "bank_db2");
+        await using (var cache = await ConnectionMultiplexer.ConnectAsync($"{admin["BANKING_REDIS"]},allowAdmin=true"))
         {
             Assert.That((await cache.GetDatabase().PingAsync()).TotalSeconds, Is.LessThan(5));
             var bind = (string?)(await cache.GetServers()[0].ConfigGetAsync("bind")).Single().Value;
@@ -70,7 +73,8 @@ public sealed class LocalServersScript_Specs
 
         using (var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{rabbitManagement}") })
         {
-            management.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("banking:banking"u8.ToArray()));
+            var login = new Uri(admin["BANKING_RABBITMQ_MANAGEMENT"]).UserInfo;
+            management.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.UnescapeDataString(login))));
             var vhost = await management.GetAsync("/api/vhosts/banking");
             Assert.That(vhost.StatusCode, Is.EqualTo(HttpStatusCode.OK), "own vhost for the platform, reachable with its own user");
         }
@@ -84,6 +88,7 @@ public sealed class LocalServersScript_Specs
         Assert.That(again.ExitCode, Is.EqualTo(0), again.Output);
         Assert.That(again.Output, Does.Contain("mysql1 already up").And.Contain("mysql2 already up").And.Contain("rabbitmq already up").And.Contain("redis already up"));
         Assert.That(Pids(), Is.EqualTo(pids), "re-running up reuses the running servers");
+        Assert.That(Endpoints(await File.ReadAllTextAsync(Path.Combine(data, "servers.env"))), Is.EqualTo(admin), "and keeps the generated secrets");
 
         var stopped = await RunAsync("stop-one", "redis");
         Assert.That(stopped.ExitCode, Is.EqualTo(0), stopped.Output);
@@ -133,9 +138,14 @@ public sealed class LocalServersScript_Specs
         return files.Where(f => File.Exists(f.Value)).ToDictionary(f => f.Key, f => int.Parse(File.ReadAllText(f.Value).Trim()));
     }
 
-    private static async Task AssertMariaDbAsync(int port, params string[] databases)
+    private static Dictionary<string, string> Endpoints(string file) =>
+        file.Split('\n').Where(line => line.StartsWith("export ", StringComparison.Ordinal))
+            .Select(line => line["export ".Length..].Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv[1].Trim('"'));
+
+    private static async Task AssertMariaDbAsync(string administrator, params string[] databases)
     {
-        await using var connection = new MySqlConnection($"Server=127.0.0.1;Port={port};User ID=banking;Password=banking");
+        await using var connection = new MySqlConnection(administrator);
         await connection.OpenAsync();
         await using var command = new MySqlCommand("SELECT @@innodb_flush_log_at_trx_commit, @@sync_binlog, @@bind_address, @@log_bin", connection);
         await using (var reader = await command.ExecuteReaderAsync())

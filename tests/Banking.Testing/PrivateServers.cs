@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Banking.Testing;
+
+/// <summary>
+/// MariaDB x2, RabbitMQ and Redis of one's own, started by deploy/local/servers.sh on free ports with data in a folder
+/// of their own: for the fault suite, which stops and starts them (never done to servers others use), and for the
+/// security specs, which need the servers exactly as servers.sh secures them. The endpoints are the ones servers.sh
+/// writes: administrators in DATA/servers.env, one login per service in DATA/services.env.
+/// </summary>
+public sealed partial class PrivateServers : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> environment;
+    private Dictionary<string, string> endpoints = new();
+
+    private PrivateServers(string data, Dictionary<string, string> environment)
+    {
+        Data = data;
+        this.environment = environment;
+        Ports = environment.Where(e => e.Key.EndsWith("_PORT", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => int.Parse(e.Value));
+    }
+
+    public string Data { get; }
+    public string Secrets => Path.Combine(Data, "secrets");
+    public IReadOnlyDictionary<string, int> Ports { get; }
+    public int MySql1Port => Ports["BANKING_MYSQL1_PORT"];
+    public int MySql2Port => Ports["BANKING_MYSQL2_PORT"];
+    public int RabbitMqPort => Ports["BANKING_RABBITMQ_PORT"];
+    public int ManagementPort => Ports["BANKING_RABBITMQ_MGMT_PORT"];
+    public int RedisPort => Ports["BANKING_REDIS_PORT"];
+
+    /// <summary>The environment servers.sh and platform.sh run with (data folder, ports, node name).</summary>
+    public IReadOnlyDictionary<string, string> ScriptEnvironment => environment;
+
+    /// <summary>A value from DATA/servers.env or DATA/services.env, e.g. <c>BANKING_DEBIT_LEDGER</c>.</summary>
+    public string Endpoint(string name) =>
+        endpoints.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"{name} is not in {Data}/servers.env or services.env");
+
+    public string Secret(string name) => File.ReadAllText(Path.Combine(Secrets, name)).Trim();
+
+    // Administrators (root, admin, Redis default): for what the tests set up and check, never for the services.
+    public string MySql1Admin => Endpoint("BANKING_MYSQL1");
+    public string MySql2Admin => Endpoint("BANKING_MYSQL2");
+    public string Ledger1 => $"{MySql1Admin};Database=bank_db1;Connection Timeout=5";
+    public string Ledger2 => $"{MySql2Admin};Database=bank_db2;Connection Timeout=5";
+    public string Core => $"{MySql1Admin};Database=bank_core;Connection Timeout=5";
+    public Uri Broker => new(Endpoint("BANKING_RABBITMQ"));
+    public Uri Management => new(Endpoint("BANKING_RABBITMQ_MANAGEMENT"));
+    public string Redis => Endpoint("BANKING_REDIS");
+
+    // The logins servers.sh made for each party.
+    public string DebitLedger => Endpoint("BANKING_DEBIT_LEDGER") + ";Connection Timeout=5";
+    public string CreditLedger => Endpoint("BANKING_CREDIT_LEDGER") + ";Connection Timeout=5";
+    public string OrchestratorCore => Endpoint("BANKING_ORCHESTRATOR_CORE") + ";Connection Timeout=5";
+    public Uri UpstreamBroker => new(Endpoint("BANKING_UPSTREAM_RABBITMQ"));
+    public Uri OrchestratorBroker => new(Endpoint("BANKING_ORCHESTRATOR_RABBITMQ"));
+    public Uri GatewayBroker => new(Endpoint("BANKING_GATEWAY_RABBITMQ"));
+    public Uri DebitBroker => new(Endpoint("BANKING_DEBIT_RABBITMQ"));
+    public Uri CreditBroker => new(Endpoint("BANKING_CREDIT_RABBITMQ"));
+    public string GatewayRedis => Endpoint("BANKING_GATEWAY_REDIS");
+
+    /// <param name="name">The data folder's name under .local (made unique per process).</param>
+    public static async Task<PrivateServers> StartAsync(string name)
+    {
+        var data = Path.Combine(RealServers.RepositoryRoot, ".local", $"{name}-{Environment.ProcessId}");
+        if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        Directory.CreateDirectory(data);
+        var environment = new Dictionary<string, string>
+        {
+            ["BANKING_DATA_DIR"] = data,
+            ["BANKING_MYSQL1_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_MYSQL2_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_MGMT_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_DIST_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_RABBITMQ_NODENAME"] = $"{name}-{Environment.ProcessId}@localhost",
+            ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
+        };
+        var servers = new PrivateServers(data, environment);
+        await servers.RunAsync("servers.sh", "up");
+        servers.endpoints = ReadEnvironmentFile(Path.Combine(data, "servers.env"))
+            .Concat(ReadEnvironmentFile(Path.Combine(data, "services.env")))
+            .ToDictionary(e => e.Key, e => e.Value);
+        return servers;
+    }
+
+    /// <summary>
+    /// The environment deploy/local/platform.sh starts <paramref name="project"/> with (Production, the key file, that
+    /// service's own logins): one definition for the local platform and the tests that run the services like it.
+    /// </summary>
+    public async Task<Dictionary<string, string>> ServiceEnvironmentAsync(string project)
+    {
+        var lines = await RunAsync("platform.sh", "service-env", project);
+        return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv[1]);
+    }
+
+    public Task StopAsync(string server) => RunAsync("servers.sh", "stop-one", server);
+
+    public Task StartServerAsync(string server) => RunAsync("servers.sh", "start-one", server);
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await RunAsync("servers.sh", "down"); }
+        catch (InvalidOperationException) { }
+        try { Directory.Delete(Data, recursive: true); }
+        catch (IOException) { }
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> ReadEnvironmentFile(string path) =>
+        File.ReadAllLines(path).Select(line => ExportLine().Match(line)).Where(m => m.Success)
+            .Select(m => KeyValuePair.Create(m.Groups[1].Value, m.Groups[2].Value));
+
+    [GeneratedRegex("""^export (\w+)="(.*)"$""")]
+    private static partial Regex ExportLine();
+
+    private async Task<string> RunAsync(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RealServers.RepositoryRoot, "deploy", "local", script));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} hung");
+        }
+
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+        return await output;
+    }
+}
