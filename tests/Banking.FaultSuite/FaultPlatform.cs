@@ -13,6 +13,8 @@ public sealed class FaultPlatform : IAsyncDisposable
         var common = new Dictionary<string, string>
         {
             ["ConnectionStrings__RabbitMq"] = servers.Broker.ToString(),
+            // Every service runs as one broker login here, so the ledgers must take commands from it (issue 15, item 1).
+            ["Ledger__CommandSender"] = TransferPlatform.BrokerUserOf(servers.Broker),
         };
         Debit = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>(common) { ["ConnectionStrings__Ledger"] = servers.Ledger1 });
         Credit = new ServiceProcess("Banking.CreditService", new Dictionary<string, string>(common) { ["ConnectionStrings__Ledger"] = servers.Ledger2 });
