@@ -92,8 +92,8 @@ public sealed class TransferPlatform : IAsyncDisposable
         await PublishRawAsync(body, messageId ?? Guid.NewGuid());
     }
 
-    public Task PublishRawAsync(string json, Guid? messageId, string queue = TransferRequestsQueue) =>
-        PublishAsync(json, messageId, queue, "application/json");
+    public Task PublishRawAsync(string json, Guid? messageId, string queue = TransferRequestsQueue, string contentType = "application/json") =>
+        PublishAsync(json, messageId, queue, contentType);
 
     /// <summary>Sends a MassTransit envelope straight to a queue, as a service's bus would have.</summary>
     public Task PublishRawEnvelopeAsync(string envelope, string queue) =>
