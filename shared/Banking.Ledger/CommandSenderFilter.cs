@@ -1,6 +1,6 @@
 using Banking.Contracts.Ledger;
 using MassTransit;
-using MassTransit.RabbitMqTransport;
+using Banking.ServiceDefaults;
 using Microsoft.Extensions.Logging;
 
 namespace Banking.Ledger;
@@ -32,32 +32,21 @@ public sealed class CommandSenderFilter(string commandSender, ILogger<CommandSen
         var refusal = new CommandSenderRefusedException(
             $"ledger commands are accepted only from broker user '{commandSender}'; this one came as {(claimedUser is null ? "no user" : $"'{Bounded(claimedUser)}'")}");
 
-        // MassTransit's own move to _error copies every AMQP property, the foreign user_id included, and RabbitMQ refuses
-        // that publish from our connection: the command would be redelivered for ever. So it is moved here, without it.
-        if (rabbit is null || !context.ReceiveContext.TryGetPayload<ChannelContext>(out var channel)) throw refusal;
-        await MoveToErrorQueueAsync(context.ReceiveContext, rabbit, channel, refusal);
+        // Moved here rather than thrown: no Fault is generated, so a forged message cannot make the ledger answer anyone
+        // (its fault or response address), and the move leaves the foreign user_id behind (see BrokerUserSafeMove).
+        var claimed = claimedUser is null ? "(none)" : Bounded(claimedUser);
+        var moved = await BrokerUserSafeMove.ToErrorQueue.TryMoveAsync(context.ReceiveContext, headers =>
+        {
+            headers["MT-Reason"] = "fault";
+            headers["MT-Fault-ExceptionType"] = refusal.GetType().FullName;
+            headers["MT-Fault-Message"] = refusal.Message;
+            headers["MT-Fault-Timestamp"] = DateTime.UtcNow.ToString("O");
+            headers["Banking-Refused-User"] = claimed;
+        });
+        if (!moved) throw refusal;
 
-        // Handled: otherwise MassTransit would move it once more, to _skipped, again with the foreign user_id.
+        // Handled: otherwise MassTransit would move it once more, to _skipped.
         await context.NotifyConsumed(new MassTransit.Context.MessageConsumeContext<CommandSenderRefusedException>(context, refusal), TimeSpan.Zero, nameof(CommandSenderFilter));
-    }
-
-    private static async Task MoveToErrorQueueAsync(ReceiveContext receive, RabbitMqBasicConsumeContext delivery, ChannelContext channel, Exception refusal)
-    {
-        var errorQueue = receive.InputAddress.AbsolutePath.Split('/').Last() + "_error";
-        await channel.ExchangeDeclare(errorQueue, "fanout", true, false, new Dictionary<string, object?>(), receive.CancellationToken);
-        await channel.QueueDeclare(errorQueue, true, false, false, new Dictionary<string, object?>(), receive.CancellationToken);
-        await channel.QueueBind(errorQueue, errorQueue, "", new Dictionary<string, object?>(), receive.CancellationToken);
-
-        var properties = new RabbitMQ.Client.BasicProperties(delivery.Properties) { UserId = null };
-        var headers = properties.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(properties.Headers);
-        headers["MT-Reason"] = "fault";
-        headers["MT-Fault-ExceptionType"] = refusal.GetType().FullName;
-        headers["MT-Fault-Message"] = refusal.Message;
-        headers["MT-Fault-Timestamp"] = DateTime.UtcNow.ToString("O");
-        headers["MT-Host-MachineName"] = Environment.MachineName;
-        headers["Banking-Refused-User"] = delivery.Properties.UserId is { } user ? Bounded(user) : "(none)";
-        properties.Headers = headers;
-        await channel.BasicPublishAsync(errorQueue, "", true, properties, receive.GetBody(), true, receive.CancellationToken);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("commandSender").Add("sender", commandSender);

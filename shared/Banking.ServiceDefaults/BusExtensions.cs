@@ -26,6 +26,7 @@ public static class BusExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.UseBankingDefaults();
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseBrokerUserSafeMoves());
             configureConsumers(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {

@@ -30,7 +30,7 @@ public sealed class LedgerCommandSender_Specs
         (await http.PutAsync($"api/users/{Uri.EscapeDataString(intruder)}",
             Json($$"""{"password":"{{Password}}","tags":""}"""))).EnsureSuccessStatusCode();
         (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(intruder)}",
-            Json("""{"configure":"^$","write":"^credit-ledger$","read":"^$"}"""))).EnsureSuccessStatusCode();
+            Json("""{"configure":"^$","write":"^(credit-ledger|transfer-requests)$","read":"^$"}"""))).EnsureSuccessStatusCode();
     }
 
     [OneTimeTearDown]
@@ -50,13 +50,14 @@ public sealed class LedgerCommandSender_Specs
          "message":{"transferId":"{{{transferId}}}","accountNo":"{{{accountNo}}}","amount":{{{amount.ToString(CultureInfo.InvariantCulture)}}},"currency":"CNY"}}
         """);
 
-    private async Task SendAsIntruderAsync(byte[] body, string? userId)
+    private async Task SendAsIntruderAsync(byte[] body, string? userId, string exchange = "credit-ledger", string contentType = "application/vnd.masstransit+json", bool withMessageId = true)
     {
         await using var connection = await new ConnectionFactory { Uri = IntruderBroker }.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent, MessageId = Guid.NewGuid().ToString() };
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
+        if (withMessageId) properties.MessageId = Guid.NewGuid().ToString();
         if (userId is not null) properties.UserId = userId;
-        await channel.BasicPublishAsync("credit-ledger", "", mandatory: true, properties, body);
+        await channel.BasicPublishAsync(exchange, "", mandatory: true, properties, body);
     }
 
     [TestCase(true, TestName = "A_credit_command_from_another_login_with_its_own_user_id_is_refused_into_the_error_queue")]
@@ -79,6 +80,19 @@ public sealed class LedgerCommandSender_Specs
             Assert.That(await SagaPlatform.CountAsync(platform.Db2, "SELECT COUNT(*) FROM ledger_operation WHERE transfer_id = @p", transferId), Is.Zero);
             Assert.That(log, Does.Contain("LedgerCommandSenderRefused").And.Contain(transferId), "the security event is logged with the transfer it names");
         });
+    }
+
+    [Test]
+    public async Task A_faulted_message_from_another_login_reaches_the_error_queue_instead_of_being_redelivered_for_ever()
+    {
+        // MassTransit's own move to _error copies user_id, which the broker refuses from the orchestrator's connection.
+        var errorsBefore = await platform.QueueDepthAsync("transfer-requests_error");
+
+        await SendAsIntruderAsync(Encoding.UTF8.GetBytes("""{"transfer_id":"NO-MESSAGE-ID","amount":1.00}"""), intruder,
+            exchange: "transfer-requests", contentType: "application/json", withMessageId: false);
+
+        await Eventually.HoldsAsync(async () => await platform.QueueDepthAsync("transfer-requests_error") == errorsBefore + 1,
+            "the refused request in transfer-requests_error", TimeSpan.FromSeconds(30));
     }
 
     [Test]
