@@ -1,11 +1,28 @@
 using System.ComponentModel.DataAnnotations;
+using Banking.Contracts;
 
 namespace Banking.Orchestrator;
 
 /// <summary>Timing of a transfer's steps (configuration section <c>Transfers</c>).</summary>
-public class TransferOptions
+public class TransferOptions : IValidatableObject
 {
     public const string Section = "Transfers";
+
+    private static readonly string[] DefaultCurrencies = ["CNY", "USD", "EUR", "HKD"];
+
+    /// <summary>Per-transfer limit the saga enforces for every channel; above it a transfer fails <c>LIMIT_EXCEEDED</c>.</summary>
+    [Range(typeof(decimal), "0.01", "999999999999999999.99")]
+    public decimal MaxTransferAmount { get; set; } = 1_000_000.00m;
+
+    /// <summary>
+    /// ISO 4217 codes served. Null in code on purpose: configuration binding appends to an array it finds, so a
+    /// default array could never be narrowed; unset means <see cref="DefaultCurrencies"/>.
+    /// </summary>
+    public string[]? Currencies { get; set; }
+
+    public TransferLimits Limits => limits ??= new TransferLimits(MaxTransferAmount, Currencies is { Length: > 0 } c ? c : DefaultCurrencies);
+
+    private TransferLimits? limits;
 
     /// <summary>How long a step may go unanswered before it is sent again (first retry; later retries back off).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
@@ -22,6 +39,17 @@ public class TransferOptions
     /// <summary>How often the sweeper looks for steps past their deadline.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxTransferAmount != decimal.Round(MaxTransferAmount, 2))
+            yield return new ValidationResult("Transfers:MaxTransferAmount must have at most 2 decimals", [nameof(MaxTransferAmount)]);
+        foreach (var currency in Currencies ?? [])
+        {
+            if (currency is not { Length: 3 } || !currency.All(char.IsAsciiLetterUpper))
+                yield return new ValidationResult($"Transfers:Currencies: '{currency}' is not a 3-letter upper-case ISO 4217 code", [nameof(Currencies)]);
+        }
+    }
 
     /// <summary>
     /// The delay before attempt <paramref name="attempt"/> + 1: doubling from <see cref="StepTimeout"/>, capped at

@@ -13,6 +13,9 @@ public static class ReasonCodes
     public const string LimitExceeded = "LIMIT_EXCEEDED";
     public const string ValidationError = "VALIDATION_ERROR";
 
+    /// <summary>A transfer id already names a transfer with other content; that transfer is not touched.</summary>
+    public const string DuplicateReference = "DUPLICATE_REFERENCE";
+
     /// <summary>The operation was fenced by an earlier cancel (safe abort) and will never be applied.</summary>
     public const string Cancelled = "CANCELLED";
 

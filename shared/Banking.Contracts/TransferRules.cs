@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Banking.Contracts;
@@ -10,6 +13,9 @@ public static partial class TransferRules
 {
     public const int MaxAccountNoLength = 32;
     public const int MaxDescriptionLength = 500;
+
+    /// <summary><c>transfer_log.requested_by</c> is VARCHAR(100): longer is refused, never cut silently into the audit trail.</summary>
+    public const int MaxRequestedByLength = 100;
 
     /// <summary>DECIMAL(20,2): 18 digits before the point.</summary>
     public const decimal MaxRepresentableAmount = 999_999_999_999_999_999.99m;
@@ -36,6 +42,85 @@ public static partial class TransferRules
         if (description is not null && description.Length > MaxDescriptionLength)
             return ("description", $"must be at most {MaxDescriptionLength} characters");
         return null;
+    }
+
+    /// <summary>
+    /// The whole rule set, for every channel: the shape (<see cref="Validate"/>), who asked, the currencies served and
+    /// the per-transfer limit, in the order the gateway reports them. Returns the first refusal, or null.
+    /// </summary>
+    public static TransferRefusal? Check(string? transferId, string? fromAccount, string? toAccount, decimal amount, string? currency,
+        string? description, string? requestedBy, TransferLimits limits)
+    {
+        if (Validate(transferId, fromAccount, toAccount, amount, currency, description) is var (field, message))
+            return TransferRefusal.Invalid(field, message);
+        if (requestedBy is not null && requestedBy.Length > MaxRequestedByLength)
+            return TransferRefusal.Invalid("requested_by", $"must be at most {MaxRequestedByLength} characters");
+        if (!limits.Currencies.Contains(currency!, StringComparer.Ordinal))
+            return TransferRefusal.Invalid("currency", $"'{currency}' is not served; accepted: {string.Join(", ", limits.Currencies)}");
+        if (amount > limits.MaxTransferAmount)
+            return new TransferRefusal(ReasonCodes.LimitExceeded, "amount",
+                $"exceeds the per-transfer limit of {limits.MaxTransferAmount.ToString("F2", CultureInfo.InvariantCulture)}");
+        return null;
+    }
+
+    /// <summary>
+    /// Reads an amount exactly as written in JSON: it must be a JSON number (not a string) with at most 2 significant
+    /// decimals counted in the text itself, because decimal parsing would round 30 decimals to 28 without a word.
+    /// </summary>
+    public static (decimal Amount, TransferRefusal? Refusal) ReadAmount(JsonElement value)
+    {
+        if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) return (0m, TransferRefusal.Invalid("amount", "is required"));
+        if (value.ValueKind != JsonValueKind.Number) return (0m, TransferRefusal.Invalid("amount", $"must be a JSON number, not a {value.ValueKind.ToString().ToLowerInvariant()}"));
+        if (DecimalPlaces(value.GetRawText()) > 2) return (0m, TransferRefusal.Invalid("amount", "must have at most 2 decimal places"));
+        if (!value.TryGetDecimal(out var amount) || amount > MaxRepresentableAmount) return (0m, TransferRefusal.Invalid("amount", "is too large"));
+        return (amount, null);
+    }
+
+    /// <summary>Significant decimal places of a JSON number's text (trailing zeros do not count; exponents do).</summary>
+    public static long DecimalPlaces(string number)
+    {
+        var text = number.AsSpan();
+        var exponentAt = text.IndexOfAny('e', 'E');
+        long exponent = 0;
+        if (exponentAt >= 0)
+        {
+            // More than 18 digits of exponent saturate; the amount is out of range either way.
+            if (!long.TryParse(text[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
+                exponent = text[exponentAt + 1] == '-' ? -1_000_000 : 1_000_000;
+            text = text[..exponentAt];
+        }
+
+        var point = text.IndexOf('.');
+        var integer = (point >= 0 ? text[..point] : text).TrimStart('-');
+        var fraction = point >= 0 ? text[(point + 1)..] : [];
+        long places = fraction.Length - exponent;
+
+        var digits = string.Concat(integer, fraction).AsSpan();
+        var trailingZeros = digits.Length - digits.TrimEnd('0').Length;
+        places -= Math.Min(trailingZeros, Math.Max(0, places));
+        return Math.Max(0, places);
+    }
+
+    /// <summary>
+    /// The fingerprint of a request's money-relevant fields that tells a repeated request from another one under the
+    /// same transfer id, on every channel: SHA-256 (hex) of a JSON array of from, to, the amount with exactly two
+    /// decimals, currency and description (the gateway's <c>TransferInput.Hash</c>, so REST and upstream agree).
+    /// </summary>
+    public static string RequestHash(string fromAccount, string toAccount, decimal amount, string currency, string? description)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(fromAccount);
+            writer.WriteStringValue(toAccount);
+            writer.WriteStringValue((decimal.Round(amount, 2, MidpointRounding.ToEven) + 0.00m).ToString("F2", CultureInfo.InvariantCulture));
+            writer.WriteStringValue(currency);
+            if (description is null) writer.WriteNullValue(); else writer.WriteStringValue(description);
+            writer.WriteEndArray();
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
     }
 
     public static bool IsValidTransferId(string? transferId) =>

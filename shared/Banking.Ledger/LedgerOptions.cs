@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Banking.Ledger;
 
 /// <summary>Configuration section <c>Ledger</c> of DebitService and CreditService.</summary>
@@ -10,4 +12,11 @@ public sealed class LedgerOptions
 
     /// <summary>Apply pending migrations at start. Operators who migrate with the <c>migrate</c> command turn this off.</summary>
     public bool MigrateAtStart { get; set; } = true;
+
+    /// <summary>
+    /// The broker login of the orchestrator: the only sender whose commands move money here. RabbitMQ validates the
+    /// AMQP <c>user_id</c> against the connection's login, so a command claiming any other (or no) user is refused.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string CommandSender { get; set; } = "orchestrator";
 }

@@ -30,7 +30,7 @@ public static class LedgerServiceExtensions
         string balanceQueue,
         Action<IBusRegistrationConfigurator> addLedgerConsumers)
     {
-        builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section);
+        builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(new LedgerIdentity(database));
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
@@ -55,9 +55,19 @@ public static class LedgerServiceExtensions
             {
                 if (name != ledgerQueue) return;
 
+                // First, ahead of retries, the inbox and the outbox: a command from anyone but the orchestrator never
+                // reaches a consumer. The balance queue is not guarded: queries move nothing and are open to requesters.
+                endpoint.UseFilter(new CommandSenderFilter(
+                    context.GetRequiredService<IOptions<LedgerOptions>>().Value.CommandSender,
+                    context.GetRequiredService<ILogger<CommandSenderFilter>>()));
+
                 // Deadlocks and lock timeouts under contention are retried within the outbox's transaction already;
                 // this covers everything else that may pass, such as a broker hiccup while delivering the replies.
-                endpoint.UseMessageRetry(retry => retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+                endpoint.UseMessageRetry(retry =>
+                {
+                    retry.Ignore<CommandSenderRefusedException>();
+                    retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+                });
                 endpoint.UseTransactionalOutbox<LedgerDbContext>(context);
             });
         });

@@ -11,7 +11,8 @@ public static class BusExtensions
     /// <summary>
     /// MassTransit on RabbitMQ (<c>ConnectionStrings:RabbitMq</c>) with the bank's settings: publisher confirms,
     /// durable queues and persistent messages (MassTransit's defaults), a bounded prefetch, no usage telemetry,
-    /// and nothing that needs the delayed-message plugin (the broker here would close the connection).
+    /// <c>user_id</c> = the broker login on every message (see <see cref="BrokerUserStamp"/>), and nothing that needs the
+    /// delayed-message plugin (the broker here would close the connection).
     /// Endpoints are configured from the registrations after <paramref name="configureBus"/> has run.
     /// </summary>
     public static IHostApplicationBuilder AddBankingBus(
@@ -25,6 +26,7 @@ public static class BusExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.UseBankingDefaults();
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseBrokerUserSafeMoves());
             configureConsumers(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {
@@ -41,6 +43,7 @@ public static class BusExtensions
                     if (broker.UseTls) host.UseSsl(ssl => ssl.ServerName = broker.Host);
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                cfg.StampBrokerUser(broker.Username);
 
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);

@@ -30,6 +30,11 @@ public sealed class TransferPlatform : IAsyncDisposable
     public string Db2 { get; }
     public string Core { get; }
     public Uri Broker { get; }
+
+    /// <summary>The fixture's broker login, which every service of the platform runs as, the orchestrator's included.</summary>
+    public string BrokerUser => BrokerUserOf(Broker);
+
+    public static string BrokerUserOf(Uri broker) => Uri.UnescapeDataString(broker.UserInfo.Split(':')[0]);
     public ServiceProcess Debit { get; private set; } = null!;
     public ServiceProcess Credit { get; private set; } = null!;
     public ServiceProcess Orchestrator { get; private set; } = null!;
@@ -49,11 +54,13 @@ public sealed class TransferPlatform : IAsyncDisposable
         {
             ["ConnectionStrings__Ledger"] = platform.Db1,
             ["Ledger__SeedDemoAccounts"] = "true",
+            ["Ledger__CommandSender"] = platform.BrokerUser,
         });
         platform.Credit = new ServiceProcess("Banking.CreditService", new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Ledger"] = platform.Db2,
             ["Ledger__SeedDemoAccounts"] = "true",
+            ["Ledger__CommandSender"] = platform.BrokerUser,
         });
         var orchestrator = new Dictionary<string, string>(common)
         {
@@ -85,16 +92,17 @@ public sealed class TransferPlatform : IAsyncDisposable
         await PublishRawAsync(body, messageId ?? Guid.NewGuid());
     }
 
-    public Task PublishRawAsync(string json, Guid? messageId, string queue = TransferRequestsQueue) =>
-        PublishAsync(json, messageId, queue, "application/json");
+    public Task PublishRawAsync(string json, Guid? messageId, string queue = TransferRequestsQueue, string contentType = "application/json") =>
+        PublishAsync(json, messageId, queue, contentType);
 
     /// <summary>Sends a MassTransit envelope straight to a queue, as a service's bus would have.</summary>
     public Task PublishRawEnvelopeAsync(string envelope, string queue) =>
         PublishAsync(envelope, null, queue, "application/vnd.masstransit+json");
 
     /// <summary>
-    /// A <c>CreditAccount</c> under a new message id on CreditService's queue, as the orchestrator's bus sends it:
-    /// what a late or duplicated credit command looks like to the ledger.
+    /// A <c>CreditAccount</c> under a new message id on CreditService's queue, as the orchestrator's bus sends it
+    /// (with the orchestrator's login, the fixture's, as <c>user_id</c>): what a late or duplicated credit command
+    /// looks like to the ledger.
     /// </summary>
     public Task SendCreditAccountAsync(string transferId, string accountNo, decimal amount) =>
         PublishRawEnvelopeAsync($$$"""
@@ -107,7 +115,8 @@ public sealed class TransferPlatform : IAsyncDisposable
         var factory = new ConnectionFactory { Uri = Broker };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
+        // user_id as our services stamp it; RabbitMQ checks it against this connection's login (the fixture's).
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent, UserId = BrokerUser };
         if (messageId is { } id) properties.MessageId = id.ToString();
         await channel.BasicPublishAsync("", queue, mandatory: true, properties, Encoding.UTF8.GetBytes(json));
     }

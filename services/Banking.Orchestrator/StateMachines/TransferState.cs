@@ -69,8 +69,11 @@ public class TransferState : SagaStateMachineInstance
     /// <summary>Timeline entries produced while handling the current message; saved with the saga in the same transaction.</summary>
     public List<TransferTimelineEntry> PendingTimeline { get; } = [];
 
+    // transfer_event.details is VARCHAR(1000) and actor VARCHAR(100): a timeline line must always be storable, or the
+    // transition it belongs to could never be saved.
     public void Record(string eventType, string? state, string? details, string? actor = null) =>
-        PendingTimeline.Add(new TransferTimelineEntry(eventType, state, null, details, actor, DateTime.UtcNow));
+        PendingTimeline.Add(new TransferTimelineEntry(eventType, state, null,
+            details is { Length: > 1000 } ? details[..1000] : details, actor is { Length: > 100 } ? actor[..100] : actor, DateTime.UtcNow));
 }
 
 public static class TransferStatuses

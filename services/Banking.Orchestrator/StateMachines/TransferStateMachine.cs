@@ -52,14 +52,13 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
         Initially(
             When(Requested)
                 .Then(context => Open(context.Saga, context.Message))
-                .IfElse(context => TransferRules.Validate(context.Message.TransferId, context.Message.FromAccount, context.Message.ToAccount,
-                            context.Message.Amount, context.Message.Currency, context.Message.Description) is null,
+                .IfElse(context => RefusalOf(context.Message) is null,
                     valid => valid
                         .Then(context => StartStep(context.Saga, Step.Debit))
                         .Send(Endpoints.Queue(Endpoints.DebitLedger), context => DebitCommand(context.Saga))
                         .TransitionTo(Debiting),
                     invalid => invalid
-                        .Then(context => RefuseMalformed(context.Saga, context.Message))
+                        .Then(context => Refuse(context.Saga, context.Message, RefusalOf(context.Message)!))
                         .Publish(context => FailedEvent(context.Saga))
                         .TransitionTo(Failed)));
 
@@ -83,7 +82,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 })
                 .Publish(context => FailedEvent(context.Saga))
                 .TransitionTo(Failed),
-            When(TimedOut, context => context.Message.Attempt == context.Saga.StepAttempt)
+            When(TimedOut, context => IsCurrentDeadline(context.Saga, context.Message))
                 .Then(context => RetryStep(context.Saga, Step.Debit, "timeout", null))
                 .Send(Endpoints.Queue(Endpoints.DebitLedger), context => DebitCommand(context.Saga)),
             When(RetryRequested)
@@ -112,7 +111,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 })
                 .Send(Endpoints.Queue(Endpoints.DebitLedger), context => ReverseCommand(context.Saga))
                 .TransitionTo(Compensating),
-            When(TimedOut, context => context.Message.Attempt == context.Saga.StepAttempt)
+            When(TimedOut, context => IsCurrentDeadline(context.Saga, context.Message))
                 .Then(context => RetryStep(context.Saga, Step.Credit, "timeout", null))
                 .Send(Endpoints.Queue(Endpoints.CreditLedger), context => CreditCommand(context.Saga)),
             When(RetryRequested)
@@ -142,7 +141,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 })
                 .Send(Endpoints.Queue(Endpoints.DebitLedger), context => ReverseCommand(context.Saga))
                 .TransitionTo(Compensating),
-            When(TimedOut, context => context.Message.Attempt == context.Saga.StepAttempt)
+            When(TimedOut, context => IsCurrentDeadline(context.Saga, context.Message))
                 .Then(context => RetryStep(context.Saga, Step.CancelDebit, "timeout", null))
                 .Send(Endpoints.Queue(Endpoints.DebitLedger), context => new CancelDebit { TransferId = context.Saga.TransferId, AccountNo = context.Saga.FromAccount }),
             When(RetryRequested)
@@ -168,7 +167,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 })
                 .Publish(context => CompletedEvent(context.Saga))
                 .TransitionTo(Completed),
-            When(TimedOut, context => context.Message.Attempt == context.Saga.StepAttempt)
+            When(TimedOut, context => IsCurrentDeadline(context.Saga, context.Message))
                 .Then(context => RetryStep(context.Saga, Step.CancelCredit, "timeout", null))
                 .Send(Endpoints.Queue(Endpoints.CreditLedger), context => new CancelCredit { TransferId = context.Saga.TransferId, AccountNo = context.Saga.ToAccount }),
             When(RetryRequested)
@@ -189,7 +188,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 })
                 .Publish(context => RolledBackEvent(context.Saga))
                 .TransitionTo(RolledBack),
-            When(TimedOut, context => context.Message.Attempt == context.Saga.StepAttempt)
+            When(TimedOut, context => IsCurrentDeadline(context.Saga, context.Message))
                 .Then(context => RetryStep(context.Saga, Step.Reversal, "timeout", null))
                 .Send(Endpoints.Queue(Endpoints.DebitLedger), context => ReverseCommand(context.Saga)),
             When(RetryRequested)
@@ -198,25 +197,32 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
             When(AbortRequested)
                 .Then(context => context.Saga.Record("AbortRefused", Compensating.Name, "the debit is being reversed already; the transfer will end ROLLBACK", context.Message.RequestedBy)));
 
+        // The same transfer id with other content is another request, not a repeat: it is refused on its own contract,
+        // so nobody mistakes the refusal for the outcome of the transfer that owns the id. Checked before the repeats below.
+        DuringAny(
+            When(Requested, context => IsConflicting(context.Saga, context.Message))
+                .Then(context => context.Saga.Record("ConflictingRequest", context.Saga.CurrentState, ConflictDetails(context.Saga, context.Message), Fit(context.Message.RequestedBy, TransferRules.MaxRequestedByLength)))
+                .Publish(context => ConflictedEvent(context.Saga, context.Message, context.MessageId)));
+
         During(new[] { Debiting, Crediting, Compensating, CancellingDebit, CancellingCredit },
-            When(Requested)
-                .Then(context => context.Saga.Record("DuplicateRequest", context.Saga.CurrentState, DuplicateDetails(context.Saga, context.Message))));
+            When(Requested, context => !IsConflicting(context.Saga, context.Message))
+                .Then(context => context.Saga.Record("DuplicateRequest", context.Saga.CurrentState, "same request again: nothing changes")));
         During(CancellingDebit, CancellingCredit,
             When(AbortRequested)
                 .Then(context => context.Saga.Record("AbortRefused", context.Saga.CurrentState, "an abort is already in progress", context.Message.RequestedBy)));
 
         // A finished transfer answers a repeated request with its outcome, so a waiting caller learns it.
         During(Completed,
-            When(Requested)
-                .Then(context => context.Saga.Record("DuplicateRequest", Completed.Name, DuplicateDetails(context.Saga, context.Message)))
+            When(Requested, context => !IsConflicting(context.Saga, context.Message))
+                .Then(context => context.Saga.Record("DuplicateRequest", Completed.Name, "same request again: nothing changes"))
                 .Publish(context => CompletedEvent(context.Saga)));
         During(Failed,
-            When(Requested)
-                .Then(context => context.Saga.Record("DuplicateRequest", Failed.Name, DuplicateDetails(context.Saga, context.Message)))
+            When(Requested, context => !IsConflicting(context.Saga, context.Message))
+                .Then(context => context.Saga.Record("DuplicateRequest", Failed.Name, "same request again: nothing changes"))
                 .Publish(context => FailedEvent(context.Saga)));
         During(RolledBack,
-            When(Requested)
-                .Then(context => context.Saga.Record("DuplicateRequest", RolledBack.Name, DuplicateDetails(context.Saga, context.Message)))
+            When(Requested, context => !IsConflicting(context.Saga, context.Message))
+                .Then(context => context.Saga.Record("DuplicateRequest", RolledBack.Name, "same request again: nothing changes"))
                 .Publish(context => RolledBackEvent(context.Saga)));
         During(Completed, Failed, RolledBack,
             When(RetryRequested)
@@ -282,9 +288,11 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
         saga.ToAccount = Fit(request.ToAccount, 50);
         saga.Currency = Fit(request.Currency, 3);
         saga.Description = request.Description is null ? null : Fit(request.Description, TransferRules.MaxDescriptionLength);
-        saga.RequestedBy = request.RequestedBy;
-        saga.Channel = request.Channel;
-        saga.RequestHash = request.RequestHash;
+        // Free text from outside is cut to its column so that even a refused request is stored and answered; a
+        // requested_by that does not fit is also refused (Check), never kept cut in the audit trail as if it were whole.
+        saga.RequestedBy = request.RequestedBy is null ? null : Fit(request.RequestedBy, TransferRules.MaxRequestedByLength);
+        saga.Channel = request.Channel is null ? null : Fit(request.Channel, 20);
+        saga.RequestHash = request.RequestHash is null ? null : Fit(request.RequestHash, 64);
         saga.TraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
         saga.Status = TransferStatuses.Pending;
         saga.CreatedAt = now;
@@ -293,16 +301,34 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
         saga.Amount = request.Amount > 0 && request.Amount <= TransferRules.MaxRepresentableAmount && decimal.Round(request.Amount, 2) == request.Amount
             ? request.Amount
             : 0m;
-        saga.Record("TransferRequested", null, $"{request.Amount} {request.Currency} via {request.Channel ?? "unknown channel"}", request.RequestedBy);
+        saga.Record("TransferRequested", null, $"{request.Amount} {Fit(request.Currency, 3)} via {saga.Channel ?? "unknown channel"}", saga.RequestedBy);
     }
 
-    private static string Fit(string? value, int length) => value is null ? "" : value.Length <= length ? value : value[..length];
+    internal static string Fit(string? value, int length) => value is null ? "" : value.Length <= length ? value : value[..length];
 
-    private static void RefuseMalformed(TransferState saga, TransferRequested request)
+    /// <summary>One rule set for every channel: what the channel already found broken, then <see cref="TransferRules.Check"/>.</summary>
+    private TransferRefusal? RefusalOf(TransferRequested request) =>
+        request.ChannelRefusal ?? TransferRules.Check(request.TransferId, request.FromAccount, request.ToAccount, request.Amount, request.Currency,
+            request.Description, request.RequestedBy, options.Limits);
+
+    private static void Refuse(TransferState saga, TransferRequested request, TransferRefusal refusal)
     {
-        var (field, message) = TransferRules.Validate(request.TransferId, request.FromAccount, request.ToAccount, request.Amount, request.Currency, request.Description)!.Value;
-        Finish(saga, TransferStatuses.Failed, ReasonCodes.ValidationError, $"{field} {message} (requested amount {request.Amount})");
+        var reasonCode = refusal.ReasonCode is ReasonCodes.LimitExceeded ? ReasonCodes.LimitExceeded : ReasonCodes.ValidationError;
+        Finish(saga, TransferStatuses.Failed, reasonCode, $"{Fit(refusal.Field, 40)} {Fit(refusal.Message, 500)} (requested amount {request.Amount})");
+        saga.Record("TransferRefused", null, $"{reasonCode}: {saga.ErrorMessage}");
     }
+
+    /// <summary>
+    /// A timeout counts only while it names the step, the attempt and the deadline the saga is waiting on; the deadline
+    /// is compared to the microsecond because that is what bank_core keeps and the sweeper reads back.
+    /// </summary>
+    private static bool IsCurrentDeadline(TransferState saga, TransferStepTimedOut timeout) =>
+        timeout.Step == saga.CurrentState
+        && timeout.Attempt == saga.StepAttempt
+        && saga.NextAttemptAt is { } deadline
+        && ToMicroseconds(timeout.DeadlineUtc) == ToMicroseconds(deadline);
+
+    private static long ToMicroseconds(DateTime value) => value.Ticks / 10;
 
     private void StartStep(TransferState saga, Step step)
     {
@@ -321,8 +347,8 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
 
     private void BeginAbort(TransferState saga, AbortTransfer abort, Step fence)
     {
-        saga.AbortedBy = abort.RequestedBy;
-        saga.AbortReason = abort.Reason;
+        saga.AbortedBy = abort.RequestedBy is null ? null : Fit(abort.RequestedBy, 100);
+        saga.AbortReason = abort.Reason is null ? null : Fit(abort.Reason, 500);
         saga.Record("AbortRequested", saga.CurrentState, $"fencing with {fence}: {abort.Reason}", abort.RequestedBy);
         StartStep(saga, fence);
     }
@@ -365,10 +391,28 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
 
     private static string AbortMessage(TransferState saga) => $"aborted by {saga.AbortedBy}: {saga.AbortReason}";
 
-    private static string DuplicateDetails(TransferState saga, TransferRequested request) =>
-        request.RequestHash is not null && saga.RequestHash is not null && request.RequestHash != saga.RequestHash
-            ? "same reference, different request: ignored"
-            : "same request again: nothing changes";
+    /// <summary>
+    /// Another request under this transfer id: by fingerprint when both sides carry one, otherwise by the money-relevant
+    /// fields the saga keeps.
+    /// </summary>
+    private static bool IsConflicting(TransferState saga, TransferRequested request) =>
+        request.RequestHash is not null && saga.RequestHash is not null
+            ? !string.Equals(request.RequestHash, saga.RequestHash, StringComparison.Ordinal)
+            : request.FromAccount != saga.FromAccount || request.ToAccount != saga.ToAccount || request.Amount != saga.Amount
+              || request.Currency != saga.Currency || request.Description != saga.Description;
+
+    private static string ConflictDetails(TransferState saga, TransferRequested request) =>
+        $"same reference, different request via {Fit(request.Channel ?? "unknown channel", 20)}: refused {ReasonCodes.DuplicateReference}; this transfer is unchanged";
+
+    private static TransferRequestConflicted ConflictedEvent(TransferState saga, TransferRequested request, Guid? messageId) => new()
+    {
+        TransferId = saga.TransferId,
+        ConflictingMessageId = request.RequestMessageId ?? messageId,
+        Channel = request.Channel,
+        ReasonCode = ReasonCodes.DuplicateReference,
+        Reason = "the transfer id is already used by a transfer with other content",
+        RefusedAtUtc = DateTime.UtcNow,
+    };
 
     private static DebitAccount DebitCommand(TransferState saga) => new()
     {

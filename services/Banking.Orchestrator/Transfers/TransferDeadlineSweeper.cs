@@ -11,8 +11,8 @@ namespace Banking.Orchestrator.Transfers;
 /// The durable timeout: every <see cref="TransferOptions.SweepInterval"/> it looks in <c>bank_core</c> for
 /// transfers whose step is past its deadline and publishes <see cref="TransferStepTimedOut"/>; the state machine
 /// re-sends the step and sets the next deadline. Because deadlines live on the saga row, a restart or a crash of
-/// any orchestrator instance loses none, and several instances may sweep at once: a timeout names the attempt it
-/// saw, so the saga acts on it once.
+/// any orchestrator instance loses none, and several instances may sweep at once: a timeout names the step, attempt
+/// and deadline it saw, so the saga acts on it once and never on a later step's behalf.
 /// </summary>
 public sealed class TransferDeadlineSweeper(
     IServiceScopeFactory scopes,
@@ -22,8 +22,8 @@ public sealed class TransferDeadlineSweeper(
 {
     private const int BatchSize = 200;
 
-    // (transfer, attempt) pairs this instance already announced; the saga moves the deadline when it handles one.
-    private readonly Dictionary<(string TransferId, int Attempt), DateTime> announced = [];
+    // Deadlines this instance already announced; the saga moves the deadline when it handles one.
+    private readonly Dictionary<(string TransferId, string Step, int Attempt, DateTime Deadline), DateTime> announced = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,7 +52,7 @@ public sealed class TransferDeadlineSweeper(
         var overdue = await db.Transfers.AsNoTracking()
             .Where(t => t.NextAttemptAt != null && t.NextAttemptAt <= now)
             .OrderBy(t => t.NextAttemptAt)
-            .Select(t => new { t.TransferId, t.StepAttempt, t.NextAttemptAt })
+            .Select(t => new { t.TransferId, t.CurrentState, t.StepAttempt, t.NextAttemptAt })
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
 
@@ -60,12 +60,13 @@ public sealed class TransferDeadlineSweeper(
         var reannounceAfter = options.Value.StepTimeout;
         foreach (var transfer in overdue)
         {
-            var key = (transfer.TransferId, transfer.StepAttempt);
+            var key = (transfer.TransferId, transfer.CurrentState, transfer.StepAttempt, transfer.NextAttemptAt!.Value);
             if (announced.TryGetValue(key, out var at) && now - at < reannounceAfter) continue;
 
             await publisher.Publish(new TransferStepTimedOut
             {
                 TransferId = transfer.TransferId,
+                Step = transfer.CurrentState,
                 Attempt = transfer.StepAttempt,
                 DeadlineUtc = transfer.NextAttemptAt!.Value,
             }, cancellationToken);

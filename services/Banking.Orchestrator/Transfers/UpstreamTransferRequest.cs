@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Banking.Orchestrator.Transfers;
@@ -18,8 +19,12 @@ public record UpstreamTransferRequest
     [JsonPropertyName("to_account")]
     public string? ToAccount { get; init; }
 
+    /// <summary>
+    /// Kept as the JSON the sender wrote: read into a decimal, a string ("0.01") would be accepted and 30 decimals
+    /// rounded without a word. <see cref="Banking.Contracts.TransferRules.ReadAmount"/> decides.
+    /// </summary>
     [JsonPropertyName("amount")]
-    public decimal Amount { get; init; }
+    public JsonElement Amount { get; init; }
 
     [JsonPropertyName("currency")]
     public string? Currency { get; init; }

@@ -27,4 +27,13 @@ public record TransferRequested
     /// kept with the transfer so that a later request with the same reference but another body is told apart.
     /// </summary>
     public string? RequestHash { get; init; }
+
+    /// <summary>
+    /// Set by a channel that found the request broken in a way this record cannot carry (a string amount, more
+    /// decimals than a decimal holds, a content type other than JSON): the saga records it FAILED with this reason.
+    /// </summary>
+    public TransferRefusal? ChannelRefusal { get; init; }
+
+    /// <summary>The message id of the request as the sender sent it (an upstream system's AMQP <c>message_id</c>).</summary>
+    public Guid? RequestMessageId { get; init; }
 }

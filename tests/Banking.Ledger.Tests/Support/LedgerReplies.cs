@@ -34,6 +34,7 @@ public sealed class LedgerReplies : IAsyncDisposable
                 host.Password(address.Password);
                 host.PublisherConfirmation = true;
             });
+            cfg.StampBrokerUser(address.Username);
             cfg.ReceiveEndpoint("spec-ledger-replies", e =>
             {
                 e.PrefetchCount = 128;

@@ -25,6 +25,8 @@ public sealed class LedgerService : IAsyncDisposable
             ["ConnectionStrings__Ledger"] = ledger.ConnectionString,
             ["ConnectionStrings__RabbitMq"] = broker.ToString(),
             ["Ledger__SeedDemoAccounts"] = "false",
+            // The specs send commands as the orchestrator would, under the fixture's own broker login.
+            ["Ledger__CommandSender"] = TransferPlatform.BrokerUserOf(broker),
             ["Service__Name"] = project,
         };
     }
@@ -80,7 +82,12 @@ public sealed class LedgerService : IAsyncDisposable
         var factory = new ConnectionFactory { Uri = Broker };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent };
+        var properties = new BasicProperties
+        {
+            ContentType = "application/vnd.masstransit+json",
+            DeliveryMode = DeliveryModes.Persistent,
+            UserId = TransferPlatform.BrokerUserOf(Broker),
+        };
         if (messageId is { } id) properties.MessageId = id.ToString();
         await channel.BasicPublishAsync("", queue, mandatory: true, properties, body);
     }

@@ -220,12 +220,47 @@ public class TransferStateMachine_Specs
         await InState(m => m.Debiting);
         await Drive(Request(), Request(amount: 999m, hash: "other"));
 
+        // Issue 15, item 6: the second one reuses the reference with other content, which is a conflict, not a repeat.
         var transfer = saga.Sagas.Contains(correlationId)!;
         Assert.Multiple(() =>
         {
             Assert.That(SentCount<DebitAccount>(), Is.EqualTo(1));
             Assert.That(transfer.Amount, Is.EqualTo(100m));
-            Assert.That(transfer.PendingTimeline.Count(e => e.EventType == "DuplicateRequest"), Is.EqualTo(2));
+            Assert.That(transfer.PendingTimeline.Count(e => e.EventType == "DuplicateRequest"), Is.EqualTo(1));
+            Assert.That(transfer.PendingTimeline.Count(e => e.EventType == "ConflictingRequest"), Is.EqualTo(1));
+            Assert.That(PublishedCount<TransferRequestConflicted>(), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Another_request_under_a_finished_transfers_id_is_refused_as_a_conflict_without_repeating_the_outcome()
+    {
+        await ToCrediting();
+        await Drive(Credited());
+        await InState(m => m.Completed);
+
+        await Drive(Request(amount: 5m, hash: "other"));
+
+        var conflict = harness.Published.Select<TransferRequestConflicted>().Single(m => m.Context.Message.TransferId == transferId).Context.Message;
+        Assert.Multiple(() =>
+        {
+            Assert.That(conflict.ReasonCode, Is.EqualTo(ReasonCodes.DuplicateReference));
+            Assert.That(PublishedCount<TransferCompleted>(), Is.EqualTo(1), "the original outcome is not published again for someone else's request");
+            Assert.That(PublishedCount<TransferFailed>(), Is.EqualTo(0));
+        });
+    }
+
+    [Test]
+    public async Task A_request_above_the_per_transfer_limit_fails_with_limit_exceeded_and_nothing_is_sent()
+    {
+        await Drive(Request(amount: 1_000_000.01m));
+
+        var transfer = await InState(m => m.Failed);
+        Assert.Multiple(() =>
+        {
+            Assert.That(transfer.ReasonCode, Is.EqualTo(ReasonCodes.LimitExceeded));
+            Assert.That(SentCount<DebitAccount>(), Is.EqualTo(0));
+            Assert.That(PublishedCount<TransferFailed>(), Is.EqualTo(1));
         });
     }
 
@@ -276,9 +311,11 @@ public class TransferStateMachine_Specs
     public async Task A_step_past_its_deadline_is_sent_again_and_a_stale_timeout_is_ignored()
     {
         await ToCrediting();
+        var deadline = saga.Sagas.Contains(correlationId)!.NextAttemptAt!.Value;
 
-        await Drive(new TransferStepTimedOut { TransferId = transferId, Attempt = 1, DeadlineUtc = DateTime.UtcNow });
-        await Drive(new TransferStepTimedOut { TransferId = transferId, Attempt = 1, DeadlineUtc = DateTime.UtcNow });
+        // The sweeper names the step, the attempt and the deadline it saw (issue 15, item 19).
+        await Drive(new TransferStepTimedOut { TransferId = transferId, Step = "Crediting", Attempt = 1, DeadlineUtc = deadline });
+        await Drive(new TransferStepTimedOut { TransferId = transferId, Step = "Crediting", Attempt = 1, DeadlineUtc = deadline });
 
         var transfer = saga.Sagas.Contains(correlationId)!;
         Assert.Multiple(() =>
@@ -288,6 +325,37 @@ public class TransferStateMachine_Specs
             Assert.That(transfer.CreditAttempts, Is.EqualTo(2));
             Assert.That(transfer.CurrentState, Is.EqualTo("Crediting"));
         });
+    }
+
+    [Test]
+    public async Task A_late_timeout_of_the_debit_does_not_resend_the_credit()
+    {
+        await Drive(Request());
+        var debitDeadline = (await InState(m => m.Debiting)).NextAttemptAt!.Value;
+        await Drive(Debited());
+        await InState(m => m.Crediting);
+
+        // Attempt 1 of the debit and attempt 1 of the credit share the number; only the step and deadline tell them apart.
+        await Drive(new TransferStepTimedOut { TransferId = transferId, Step = "Debiting", Attempt = 1, DeadlineUtc = debitDeadline });
+
+        var transfer = saga.Sagas.Contains(correlationId)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(SentCount<CreditAccount>(), Is.EqualTo(1));
+            Assert.That(transfer.CreditAttempts, Is.EqualTo(1));
+            Assert.That(transfer.StepAttempt, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_timeout_with_the_right_step_and_attempt_but_another_deadline_is_ignored()
+    {
+        await ToCrediting();
+        var deadline = saga.Sagas.Contains(correlationId)!.NextAttemptAt!.Value;
+
+        await Drive(new TransferStepTimedOut { TransferId = transferId, Step = "Crediting", Attempt = 1, DeadlineUtc = deadline.AddSeconds(-3) });
+
+        Assert.That(SentCount<CreditAccount>(), Is.EqualTo(1));
     }
 
     [Test]
