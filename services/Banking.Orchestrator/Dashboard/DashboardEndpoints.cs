@@ -34,10 +34,6 @@ public static class DashboardEndpoints
     /// <summary>The expiry (Unix seconds) of the token a session was opened with; the session ends with it.</summary>
     public const string TokenExpiresClaim = "dashboard_token_exp";
 
-    // Everything the page loads is its own script and stylesheet; nothing may frame it (clickjacking of the abort button).
-    private const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
     public static IHostApplicationBuilder AddSagaDashboard(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -83,21 +79,6 @@ public static class DashboardEndpoints
         context.RejectPrincipal();
         await context.HttpContext.SignOutAsync(Scheme);
     }
-
-    /// <summary>The dashboard's (and the orchestrator's other answers') browser protections.</summary>
-    public static IApplicationBuilder UseDashboardSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
-    {
-        context.Response.OnStarting(() =>
-        {
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            headers.XFrameOptions = "DENY";
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            return Task.CompletedTask;
-        });
-        return next(context);
-    });
 
     private static Task Deny(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
