@@ -118,9 +118,9 @@ public static class DashboardEndpoints
         }));
         api.MapGet("/overview", async (DashboardQueries queries, CancellationToken ct) => Results.Json(await queries.OverviewAsync(ct)));
         api.MapGet("/transfers", async (HttpContext http, DashboardQueries queries, CancellationToken ct) =>
-            ParseFilter(http.Request.Query) is { } filter
+            TransferFilter.FromQuery(http.Request.Query) is { } filter
                 ? Results.Json(await queries.ListAsync(filter, SeesFullAccountNumbers(http.User), ct))
-                : OperatorErrors.Validation("query", "a filter value is malformed (dates ISO-8601, amounts decimal, limit 1-200)"));
+                : TransferFilter.Malformed());
         api.MapGet("/transfers/{transferId}", async (string transferId, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
             await queries.DetailAsync(transferId, SeesFullAccountNumbers(http.User), ct) is { } detail ? Results.Json(detail) : OperatorErrors.NotFound(transferId));
 
@@ -194,45 +194,6 @@ public static class DashboardEndpoints
 
     /// <summary>Operators and admins resolve customer cases and need full numbers; auditors review patterns and see them masked (the gateway's rule too).</summary>
     private static bool SeesFullAccountNumbers(ClaimsPrincipal user) => Banking.ServiceDefaults.AccountMasking.SeesFullAccountNumbers(user);
-
-    private static DashboardQueries.ListFilter? ParseFilter(IQueryCollection q)
-    {
-        static bool TryDate(string? s, out DateTime? value)
-        {
-            value = null;
-            if (string.IsNullOrEmpty(s)) return true;
-            if (!DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var d)) return false;
-            value = d;
-            return true;
-        }
-
-        static bool TryDecimal(string? s, out decimal? value)
-        {
-            value = null;
-            if (string.IsNullOrEmpty(s)) return true;
-            if (!decimal.TryParse(s, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var d)) return false;
-            value = d;
-            return true;
-        }
-
-        var state = q["state"].ToString();
-        if (state.Length > 0 && !DashboardQueries.AllStates.Contains(state)) return null;
-        if (!TryDate(q["from"], out var from) || !TryDate(q["to"], out var to)) return null;
-        if (!TryDecimal(q["min_amount"], out var min) || !TryDecimal(q["max_amount"], out var max)) return null;
-        int? minAge = null;
-        if (q["min_age_minutes"].ToString() is { Length: > 0 } a) { if (!int.TryParse(a, out var m) || m < 0) return null; minAge = m; }
-        long? cursor = null;
-        if (q["cursor"].ToString() is { Length: > 0 } c) { if (!long.TryParse(c, out var k)) return null; cursor = k; }
-        var limit = 50;
-        if (q["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, out limit) || limit is < 1 or > 200)) return null;
-        var account = q["account"].ToString();
-        if (account.Length > 0 && (account.Length > 32 || !account.All(char.IsAsciiDigit))) return null;
-        var reference = q["reference"].ToString();
-        if (reference.Length > 0 && !TransferRules.IsValidTransferId(reference)) return null;
-
-        return new DashboardQueries.ListFilter(state.Length > 0 ? state : null, q["stuck"] == "true", minAge, account.Length > 0 ? account : null,
-            reference.Length > 0 ? reference : null, from, to, min, max, q["sort"] == "oldest", cursor, limit);
-    }
 
     private static IResult Asset(string name, string contentType)
     {
