@@ -95,11 +95,11 @@ public static class DashboardEndpoints
     public static IEndpointRouteBuilder MapSagaDashboard(this IEndpointRouteBuilder app)
     {
         // Without a session the cookie scheme sends the browser to the login form.
-        app.MapGet("/dashboard", () => Asset("index.html", "text/html; charset=utf-8")).RequireAuthorization(Readers);
-        app.MapGet("/dashboard/login", (HttpContext http, IAntiforgery antiforgery) => LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, error: null)).AllowAnonymous();
+        app.MapGet("/dashboard", () => DashboardPages.Asset("index.html", "text/html; charset=utf-8")).RequireAuthorization(Readers);
+        app.MapGet("/dashboard/login", (HttpContext http, IAntiforgery antiforgery) => DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, error: null)).AllowAnonymous();
         app.MapPost("/dashboard/login", Login).AllowAnonymous();
-        app.MapGet("/dashboard/app.js", () => Asset("app.js", "text/javascript; charset=utf-8")).AllowAnonymous();
-        app.MapGet("/dashboard/app.css", () => Asset("app.css", "text/css; charset=utf-8")).AllowAnonymous();
+        app.MapGet("/dashboard/app.js", () => DashboardPages.Asset("app.js", "text/javascript; charset=utf-8")).AllowAnonymous();
+        app.MapGet("/dashboard/app.css", () => DashboardPages.Asset("app.css", "text/css; charset=utf-8")).AllowAnonymous();
 
         var api = app.MapGroup("/dashboard/api").RequireAuthorization(Readers);
         api.MapPost("/logout", async (HttpContext http, IAntiforgery antiforgery) =>
@@ -142,7 +142,7 @@ public static class DashboardEndpoints
     private static async Task<IResult> Login(HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> bearer, ILoggerFactory loggers)
     {
         if (!await antiforgery.IsRequestValidAsync(http))
-            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "The form expired; please try again.");
+            return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "The form expired; please try again.");
 
         var form = await http.Request.ReadFormAsync();
         var token = form["token"].ToString().Trim();
@@ -151,7 +151,7 @@ public static class DashboardEndpoints
         if (!result.IsValid)
         {
             loggers.CreateLogger("Banking.Orchestrator.Dashboard").LogWarning("Dashboard login refused: {Reason}", result.Exception?.GetType().Name ?? "invalid token");
-            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "This token is not valid (expired, or not issued by the bank).");
+            return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "This token is not valid (expired, or not issued by the bank).");
         }
 
         // RequireExpirationTime holds for every bank token, so a valid one has an expiry.
@@ -160,7 +160,7 @@ public static class DashboardEndpoints
             .Append(new Claim(TokenExpiresClaim, tokenExpires.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, BankingClaims.Name, BankingClaims.Role));
         if (!IsReader(principal))
-            return LoginPage(antiforgery.GetAndStoreTokens(http).RequestToken!, "The dashboard is for the operator, auditor and admin roles.");
+            return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "The dashboard is for the operator, auditor and admin roles.");
 
         var sessionLifetime = http.RequestServices.GetRequiredService<IOptions<DashboardOptions>>().Value.SessionLifetime;
         var cookieExpires = DateTimeOffset.UtcNow + sessionLifetime < tokenExpires ? DateTimeOffset.UtcNow + sessionLifetime : tokenExpires;
@@ -194,31 +194,4 @@ public static class DashboardEndpoints
 
     /// <summary>Operators and admins resolve customer cases and need full numbers; auditors review patterns and see them masked (the gateway's rule too).</summary>
     private static bool SeesFullAccountNumbers(ClaimsPrincipal user) => Banking.ServiceDefaults.AccountMasking.SeesFullAccountNumbers(user);
-
-    private static IResult Asset(string name, string contentType)
-    {
-        var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream($"Banking.Orchestrator.Dashboard.wwwroot.{name}")
-            ?? throw new InvalidOperationException($"dashboard asset {name} is not embedded");
-        return Results.Stream(stream, contentType);
-    }
-
-    private static IResult LoginPage(string csrf, string? error)
-    {
-        var message = error is null ? "" : $"<p class=\"error\" role=\"alert\">{System.Net.WebUtility.HtmlEncode(error)}</p>";
-        return Results.Content($$"""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Sign in · Transfer operations</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/dashboard/app.css"></head>
-            <body class="login"><main>
-            <h1>Transfer operations</h1>
-            <p>Sign in with your bank token (role operator, auditor or admin).</p>
-            {{message}}
-            <form method="post" action="/dashboard/login">
-              <input type="hidden" name="__RequestVerificationToken" value="{{System.Net.WebUtility.HtmlEncode(csrf)}}">
-              <label for="token">Token</label>
-              <textarea id="token" name="token" rows="6" required autocomplete="off"></textarea>
-              <button type="submit">Sign in</button>
-            </form></main></body></html>
-            """, "text/html; charset=utf-8");
-    }
 }
