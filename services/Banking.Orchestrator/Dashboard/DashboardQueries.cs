@@ -96,11 +96,7 @@ public sealed class DashboardQueries(
         };
     }
 
-    public sealed record ListFilter(
-        string? State, bool StuckOnly, int? MinAgeMinutes, string? Account, string? Reference,
-        DateTime? FromUtc, DateTime? ToUtc, decimal? MinAmount, decimal? MaxAmount, bool OldestFirst, long? Cursor, int Limit);
-
-    public async Task<object> ListAsync(ListFilter filter, bool fullAccountNumbers, CancellationToken ct)
+    public async Task<object> ListAsync(TransferFilter filter, bool fullAccountNumbers, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var query = db.Transfers.AsNoTracking();
