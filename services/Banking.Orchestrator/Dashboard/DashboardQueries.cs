@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
+using Banking.Contracts.Transfers;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.StateMachines;
@@ -21,7 +22,7 @@ public sealed class DashboardQueries(
     IOptions<DashboardOptions> dashboardOptions,
     ErrorQueueMonitor errorQueues)
 {
-    public static readonly string[] AllStates = ["Debiting", "Crediting", "Compensating", "CancellingDebit", "CancellingCredit", "Completed", "Failed", "RolledBack"];
+    public static readonly string[] AllStates = [.. TransferStateNames.All];
 
     public async Task<object> OverviewAsync(CancellationToken ct)
     {
