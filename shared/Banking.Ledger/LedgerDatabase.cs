@@ -38,7 +38,7 @@ public static class LedgerDatabase
                     AcctBranch = "0001",
                     AcctOpenDate = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
                 });
-                db.Balances.Add(new AccountBalance
+                db.Balances.Add(new AccountBalanceRow
                 {
                     InternalKey = account.InternalKey,
                     ClientNo = account.ClientNo,
