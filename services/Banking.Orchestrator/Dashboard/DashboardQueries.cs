@@ -62,7 +62,7 @@ public sealed class DashboardQueries(
         {
             new { service = "Orchestrator", backlog = (int?)await db.Set<OutboxMessage>().CountAsync(ct), available = true },
         };
-        foreach (var (service, queue) in new[] { ("DebitService", Endpoints.DebitBalance), ("CreditService", Endpoints.CreditBalance) })
+        foreach (var (service, queue) in new[] { ("DebitService", Endpoints.DebitQueries), ("CreditService", Endpoints.CreditQueries) })
         {
             try
             {
@@ -172,8 +172,8 @@ public sealed class DashboardQueries(
 
         var events = await db.TransferEvents.AsNoTracking().Where(e => e.TransferId == transferId).OrderBy(e => e.Id).ToListAsync(ct);
         var ledgers = await Task.WhenAll(
-            LedgerEntriesAsync("DB1 (DebitService)", Endpoints.DebitBalance, transferId, fullAccountNumbers, ct),
-            LedgerEntriesAsync("DB2 (CreditService)", Endpoints.CreditBalance, transferId, fullAccountNumbers, ct));
+            LedgerEntriesAsync("DB1 (DebitService)", Endpoints.DebitQueries, transferId, fullAccountNumbers, ct),
+            LedgerEntriesAsync("DB2 (CreditService)", Endpoints.CreditQueries, transferId, fullAccountNumbers, ct));
         var logUrl = dashboardOptions.Value.LogSearchUrl;
         var now = DateTime.UtcNow;
 
