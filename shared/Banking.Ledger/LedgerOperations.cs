@@ -261,7 +261,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     {
         // Money never moves outside a transaction: the caller's transaction also holds the reply in the outbox.
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as MySqlTransaction
-            ?? throw new InvalidOperationException("ledger operations run inside a transaction on the LedgerDbContext (see LedgerDatabase.InTransactionAsync)");
+            ?? throw new InvalidOperationException("ledger operations run inside a transaction on the LedgerDbContext (a consumer's outbox opens it)");
         return ((MySqlConnection)transaction.Connection!, transaction);
     }
 
