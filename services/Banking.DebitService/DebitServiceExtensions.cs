@@ -7,7 +7,7 @@ public static class DebitServiceExtensions
 {
     /// <summary>DebitService owns DB1 (<c>bank_db1</c>): debits, their reversals and cancels, and DB1's balances.</summary>
     public static IHostApplicationBuilder AddDebitService(this IHostApplicationBuilder builder) =>
-        builder.AddLedgerService(LedgerDatabaseId.Db1, Endpoints.DebitLedger, Endpoints.DebitBalance, bus =>
+        builder.AddLedgerService(LedgerDatabaseId.Db1, Endpoints.DebitLedger, Endpoints.DebitQueries, bus =>
         {
             bus.AddConsumer<DebitAccountConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
             bus.AddConsumer<ReverseDebitConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);

@@ -13,10 +13,10 @@ public static class Endpoints
     public const string CreditLedger = "credit-ledger";
 
     /// <summary>DebitService's read-only queries on DB1: GetAccountBalance, GetLedgerEntries, GetLedgerStatus.</summary>
-    public const string DebitBalance = "debit-balance";
+    public const string DebitQueries = "debit-ledger-queries";
 
     /// <summary>CreditService's read-only queries on DB2: GetAccountBalance, GetLedgerEntries, GetLedgerStatus.</summary>
-    public const string CreditBalance = "credit-balance";
+    public const string CreditQueries = "credit-ledger-queries";
 
     /// <summary>The orchestrator's saga: every transfer event lands here.</summary>
     public const string TransferSaga = "transfer-state";

@@ -1,10 +1,9 @@
-using System.Data;
 using Banking.Ledger.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Banking.Ledger;
 
-/// <summary>Schema, demo data and transactions for one ledger database.</summary>
+/// <summary>Schema and demo data for one ledger database.</summary>
 public static class LedgerDatabase
 {
     public static Task MigrateAsync(this LedgerDbContext db, CancellationToken cancellationToken = default) =>
@@ -38,7 +37,7 @@ public static class LedgerDatabase
                     AcctBranch = "0001",
                     AcctOpenDate = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
                 });
-                db.Balances.Add(new AccountBalance
+                db.Balances.Add(new AccountBalanceRow
                 {
                     InternalKey = account.InternalKey,
                     ClientNo = account.ClientNo,
@@ -57,22 +56,4 @@ public static class LedgerDatabase
 
     public static Task<int> SeedDemoAccountsAsync(this LedgerDbContext db, LedgerDatabaseId database, CancellationToken cancellationToken = default) =>
         db.SeedAsync(DemoAccounts.In(database), cancellationToken);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> in one READ COMMITTED transaction (retried as a whole on a transient failure),
-    /// the way every ledger operation runs outside a message consumer.
-    /// </summary>
-    public static Task<T> InTransactionAsync<T>(this LedgerDbContext db, Func<LedgerOperations, Task<T>> work, CancellationToken cancellationToken = default)
-    {
-        var strategy = db.Database.CreateExecutionStrategy();
-        return strategy.ExecuteAsync(async () =>
-        {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var result = await work(new LedgerOperations(db));
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        });
-    }
 }

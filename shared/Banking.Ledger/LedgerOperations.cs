@@ -88,7 +88,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     }
 
     /// <summary>The account's balance as committed; null when this ledger does not hold the account.</summary>
-    public async Task<AccountSnapshot?> GetBalanceAsync(string accountNo, CancellationToken cancellationToken = default)
+    public async Task<CommittedAccount?> GetBalanceAsync(string accountNo, CancellationToken cancellationToken = default)
     {
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
@@ -103,7 +103,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken)) return null;
-            return new AccountSnapshot(accountNo, reader.GetString(0), reader.IsDBNull(1) ? "CNY" : reader.GetString(1),
+            return new CommittedAccount(accountNo, reader.GetString(0), reader.IsDBNull(1) ? "CNY" : reader.GetString(1),
                 reader.IsDBNull(2) ? "A" : reader.GetString(2), reader.IsDBNull(3) ? 0m : reader.GetDecimal(3),
                 reader.IsDBNull(4) ? null : DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
                 reader.IsDBNull(5) ? null : reader.GetString(5));
@@ -261,7 +261,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     {
         // Money never moves outside a transaction: the caller's transaction also holds the reply in the outbox.
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as MySqlTransaction
-            ?? throw new InvalidOperationException("ledger operations run inside a transaction on the LedgerDbContext (see LedgerDatabase.InTransactionAsync)");
+            ?? throw new InvalidOperationException("ledger operations run inside a transaction on the LedgerDbContext (a consumer's outbox opens it)");
         return ((MySqlConnection)transaction.Connection!, transaction);
     }
 
@@ -297,5 +297,5 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     private sealed record BalanceChange(LockedAccount Account, string TranType, string Indicator, string? Narrative);
 }
 
-/// <summary>An account as the ledger holds it.</summary>
-public sealed record AccountSnapshot(string AccountNo, string ClientNo, string Currency, string Status, decimal Balance, DateTime? LastChangeUtc, string? Name);
+/// <summary>An account and its balance as committed in this ledger, read without a lock (the operations lock theirs: <c>LockedAccount</c>).</summary>
+public sealed record CommittedAccount(string AccountNo, string ClientNo, string Currency, string Status, decimal Balance, DateTime? LastChangeUtc, string? Name);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -7,36 +5,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Banking.ServiceDefaults;
 
-/// <summary>
-/// The seed's error body, <c>{"error":{"code","message","details","timestamp","trace_id"}}</c>, for the services
-/// other than the gateway (which has its own, with the same shape).
-/// </summary>
+/// <summary>The error middleware of the services other than the gateway (which has its own, with other messages).</summary>
 public static class ErrorAnswers
 {
-    public const string ValidationError = "VALIDATION_ERROR";
-    public const string Unauthorized = "UNAUTHORIZED";
-    public const string Forbidden = "FORBIDDEN";
-    public const string NotFound = "NOT_FOUND";
-    public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
-    public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
-    public const string InternalError = "INTERNAL_ERROR";
-    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
-
-    public static IResult Result(int status, string code, string message, IDictionary<string, object?>? details = null) =>
-        Results.Json(Body(code, message, details), statusCode: status, contentType: "application/json; charset=utf-8");
-
-    public static object Body(string code, string message, IDictionary<string, object?>? details = null) => new
-    {
-        error = new
-        {
-            code,
-            message,
-            details = details ?? new Dictionary<string, object?>(),
-            timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-            trace_id = Activity.Current?.TraceId.ToString(),
-        },
-    };
-
     /// <summary>
     /// Outermost in the pipeline (inside the developer exception page, which therefore never sees an exception): an
     /// exception becomes 500 INTERNAL_ERROR without internals, an unreadable request its 4xx, and an empty 4xx/5xx
@@ -44,18 +15,18 @@ public static class ErrorAnswers
     /// </summary>
     public static IApplicationBuilder UseErrorAnswers(this IApplicationBuilder app) => app.UseMiddleware<ErrorAnswersMiddleware>();
 
-    internal static (string Code, string Message, IDictionary<string, object?>? Details) ForStatus(int status, HttpRequest request) => status switch
+    internal static (string Code, string Message, IReadOnlyDictionary<string, object?>? Details) ForStatus(int status, HttpRequest request) => status switch
     {
-        StatusCodes.Status400BadRequest => (ValidationError, "The request could not be read (malformed JSON or a value of the wrong type)", new Dictionary<string, object?> { ["field"] = "body" }),
-        StatusCodes.Status401Unauthorized => (Unauthorized, "A valid bearer token (or dashboard session) is required", null),
-        StatusCodes.Status403Forbidden => (Forbidden, "Your role does not allow this operation", null),
-        StatusCodes.Status404NotFound => (NotFound, $"No resource at {request.Path}", null),
-        StatusCodes.Status405MethodNotAllowed => (MethodNotAllowed, $"{request.Method} is not allowed on {request.Path}", null),
-        StatusCodes.Status413PayloadTooLarge => (PayloadTooLarge, "The request body is too large", null),
-        StatusCodes.Status415UnsupportedMediaType => (ValidationError, "Content-Type must be application/json", new Dictionary<string, object?> { ["field"] = "Content-Type" }),
-        StatusCodes.Status503ServiceUnavailable => (ServiceUnavailable, "The service is unavailable", null),
-        _ when status >= 500 => (InternalError, "An unexpected error occurred; quote the trace_id when reporting it", null),
-        _ => (ValidationError, "The request could not be processed", null),
+        StatusCodes.Status400BadRequest => (ErrorCodes.ValidationError, "The request could not be read (malformed JSON or a value of the wrong type)", new Dictionary<string, object?> { ["field"] = "body" }),
+        StatusCodes.Status401Unauthorized => (ErrorCodes.Unauthorized, "A valid bearer token (or dashboard session) is required", null),
+        StatusCodes.Status403Forbidden => (ErrorCodes.Forbidden, "Your role does not allow this operation", null),
+        StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"No resource at {request.Path}", null),
+        StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{request.Method} is not allowed on {request.Path}", null),
+        StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "The request body is too large", null),
+        StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.ValidationError, "Content-Type must be application/json", new Dictionary<string, object?> { ["field"] = "Content-Type" }),
+        StatusCodes.Status503ServiceUnavailable => (ErrorCodes.ServiceUnavailable, "The service is unavailable", null),
+        _ when status >= 500 => (ErrorCodes.InternalError, "An unexpected error occurred; quote the trace_id when reporting it", null),
+        _ => (ErrorCodes.ValidationError, "The request could not be processed", null),
     };
 }
 
@@ -102,9 +73,7 @@ internal sealed class ErrorAnswersMiddleware(RequestDelegate next, ILogger<Error
 
         // A failed handler may have half-written headers; a bare status keeps its own (WWW-Authenticate, Allow, Set-Cookie).
         if (clear) context.Response.Clear();
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
         var (code, message, details) = ErrorAnswers.ForStatus(status, context.Request);
-        await JsonSerializer.SerializeAsync(context.Response.Body, ErrorAnswers.Body(code, message, details), JsonSerializerOptions.Web, context.RequestAborted);
+        await new ApiError(status, code, message, details).ExecuteAsync(context);
     }
 }

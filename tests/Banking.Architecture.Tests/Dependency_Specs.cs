@@ -57,7 +57,7 @@ public class Dependency_Specs
         // The EF entity of rb_acct_balance is the ledger library's alone (it seeds demo accounts with it).
         foreach (var project in Solution.Services.Concat(Solution.SharedLibraries).Where(p => p != "Banking.Ledger"))
         {
-            var result = Solution.TypesOf(project).ShouldNot().HaveDependencyOn("Banking.Ledger.Data.AccountBalance").GetResult();
+            var result = Solution.TypesOf(project).ShouldNot().HaveDependencyOn("Banking.Ledger.Data.AccountBalanceRow").GetResult();
             Assert.That(result.FailingTypeNames ?? [], Is.Empty, $"{project} uses the rb_acct_balance entity");
         }
     }

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Banking.Gateway.Accounts;
 
 /// <summary>An account as the gateway keeps it in Redis: enough for the balance body and the ownership check.</summary>
-public sealed record AccountSnapshot(string AccountNo, decimal Balance, string? Currency, string? Status, string? ClientNo, DateTime? LastUpdatedUtc);
+public sealed record CachedBalance(string AccountNo, decimal Balance, string? Currency, string? Status, string? ClientNo, DateTime? LastUpdatedUtc);
 
 /// <summary>
 /// Balances in Redis with a TTL, shared by all gateway instances. A miss asks the ledgers. Every entry is signed
@@ -46,7 +46,7 @@ public sealed class BalanceCache(
     /// </summary>
     private static readonly TimeSpan GenerationLifetime = TimeSpan.FromDays(1);
 
-    public async Task<AccountSnapshot?> GetAsync(string accountNo, CancellationToken cancellationToken)
+    public async Task<CachedBalance?> GetAsync(string accountNo, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
         string generation = "0";
@@ -66,7 +66,7 @@ public sealed class BalanceCache(
         var account = await ledgers.FindAsync(accountNo, cancellationToken);
         if (account is null) return null;
 
-        var snapshot = Snapshot(account);
+        var snapshot = ToCached(account);
         if (redisAnswered)
         {
             try
@@ -93,10 +93,10 @@ public sealed class BalanceCache(
             db.ScriptEvaluateAsync(InvalidateScript, [keys.Balance(accountNo), keys.BalanceGeneration(accountNo)], [lifetime])));
     }
 
-    private static AccountSnapshot Snapshot(AccountBalance account) =>
+    private static CachedBalance ToCached(AccountBalance account) =>
         new(account.AccountNo, account.Balance, account.Currency, account.Status, account.ClientNo, account.LastUpdatedUtc);
 
-    private AccountSnapshot? Deserialize(string accountNo, string entry)
+    private CachedBalance? Deserialize(string accountNo, string entry)
     {
         var json = signer.Verify(keys.Balance(accountNo)!, entry);
         if (json is null)
@@ -107,7 +107,7 @@ public sealed class BalanceCache(
 
         try
         {
-            var snapshot = JsonSerializer.Deserialize<AccountSnapshot>(json);
+            var snapshot = JsonSerializer.Deserialize<CachedBalance>(json);
             return snapshot?.AccountNo == accountNo ? snapshot : null;
         }
         catch (JsonException e)

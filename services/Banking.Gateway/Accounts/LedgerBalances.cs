@@ -7,16 +7,16 @@ using Microsoft.Extensions.Options;
 namespace Banking.Gateway.Accounts;
 
 /// <summary>
-/// Asks both ledgers (<c>debit-balance</c> for DB1, <c>credit-balance</c> for DB2) in parallel: the gateway does
+/// Asks both ledgers (<c>debit-ledger-queries</c> for DB1, <c>credit-ledger-queries</c> for DB2) in parallel: the gateway does
 /// not know which database holds an account, and the one that does not answers Found=false.
 /// </summary>
 public sealed class LedgerBalances(IBus bus, IOptions<GatewayOptions> options)
 {
     private readonly IRequestClient<GetAccountBalance> debitLedger =
-        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.DebitBalance), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
+        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.DebitQueries), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
 
     private readonly IRequestClient<GetAccountBalance> creditLedger =
-        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.CreditBalance), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
+        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.CreditQueries), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
 
     /// <summary>
     /// The account as its ledger reports it, or null when neither ledger holds it. When one ledger is silent and

@@ -1,7 +1,6 @@
 using Banking.ServiceDefaults.Security;
 using Banking.Contracts;
 using Banking.Gateway.Accounts;
-using Banking.Gateway.Errors;
 using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
 using Banking.ServiceDefaults;
@@ -43,7 +42,7 @@ public static class AccountApi
         var shown = AccountMasking.For(http.User, account_no);
         if (account is null)
         {
-            return new ApiError(StatusCodes.Status404NotFound, ErrorCodes.AccountNotFound, $"Account {shown} does not exist",
+            return new ApiError(StatusCodes.Status404NotFound, ReasonCodes.AccountNotFound, $"Account {shown} does not exist",
                 new Dictionary<string, object?> { ["account"] = shown });
         }
 

@@ -2,7 +2,6 @@ using Banking.ServiceDefaults.Security;
 using Banking.Contracts;
 using Banking.Contracts.Transfers;
 using Banking.Gateway.Accounts;
-using Banking.Gateway.Errors;
 using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
 using Banking.Gateway.Transfers;
@@ -80,14 +79,14 @@ public static class TransferApi
                 $"Reference {input!.Reference} is already used by another transfer request",
                 new Dictionary<string, object?> { ["field"] = "reference", ["transfer_id"] = input.Reference }),
             Submission.Pending => Results.Json(
-                new TransferPendingResponse("PENDING", input!.Reference, input.FromAccount, input.ToAccount, Money.Of(input.Amount), input.Currency, input.Description),
+                new TransferPendingResponse(TransferStatuses.Pending, input!.Reference, input.FromAccount, input.ToAccount, Money.Of(input.Amount), input.Currency, input.Description),
                 statusCode: StatusCodes.Status202Accepted),
             Submission.Finished { Outcome: TransferCompleted completed } => Results.Ok(new TransferSucceededResponse(
                 "success", completed.TransferId, Timestamps.Utc(completed.CompletedAtUtc), completed.FromAccount, completed.ToAccount,
                 Money.Of(completed.Amount), completed.Currency, Money.Of(completed.SourceBalanceAfter))),
-            Submission.Finished { Outcome: TransferFailed failed } => BusinessFailure(failed.TransferId, "FAILED", failed.ReasonCode, failed.Reason,
+            Submission.Finished { Outcome: TransferFailed failed } => BusinessFailure(failed.TransferId, TransferStatuses.Failed, failed.ReasonCode, failed.Reason,
                 failed.Account, failed.AvailableBalance, failed.Amount),
-            Submission.Finished { Outcome: TransferRolledBack rolledBack } => BusinessFailure(rolledBack.TransferId, "ROLLBACK", rolledBack.ReasonCode, rolledBack.Reason,
+            Submission.Finished { Outcome: TransferRolledBack rolledBack } => BusinessFailure(rolledBack.TransferId, TransferStatuses.Rollback, rolledBack.ReasonCode, rolledBack.Reason,
                 rolledBack.Account, null, rolledBack.Amount),
             _ => throw new InvalidOperationException($"unexpected submission {submission}"),
         };
@@ -114,10 +113,10 @@ public static class TransferApi
                 new Dictionary<string, object?> { ["transfer_id"] = transfer_id });
         }
 
-        var failed = transfer.Status is "FAILED" or "ROLLBACK";
+        var failed = transfer.Status is TransferStatuses.Failed or TransferStatuses.Rollback;
         return Results.Ok(new TransferStatusResponse(
             transfer.TransferId,
-            transfer.Status ?? "PENDING",
+            transfer.Status ?? TransferStatuses.Pending,
             AccountMasking.For(http.User, transfer.FromAccount ?? ""),
             AccountMasking.For(http.User, transfer.ToAccount ?? ""),
             Money.Of(transfer.Amount),
@@ -163,8 +162,16 @@ public static class TransferApi
             ReasonCodes.LimitExceeded => "The amount exceeds a transfer limit",
             _ => string.IsNullOrWhiteSpace(reason) ? "The transfer was not completed" : reason,
         };
-        if (transferStatus == "ROLLBACK") message += "; the debit was reversed and no money moved";
+        if (transferStatus == TransferStatuses.Rollback) message += "; the debit was reversed and no money moved";
 
-        return new ApiError(ErrorCodes.StatusForReason(reasonCode), reasonCode, message, details);
+        return new ApiError(StatusForReason(reasonCode), reasonCode, message, details);
     }
+
+    /// <summary>HTTP status for a reason code that ended a transfer (TransferFailed / TransferRolledBack).</summary>
+    private static int StatusForReason(string reasonCode) => reasonCode switch
+    {
+        ReasonCodes.ValidationError => StatusCodes.Status400BadRequest,
+        ReasonCodes.AccountNotFound => StatusCodes.Status404NotFound,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    };
 }

@@ -1,3 +1,4 @@
+using Banking.ServiceDefaults;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Banking.Gateway.Errors;

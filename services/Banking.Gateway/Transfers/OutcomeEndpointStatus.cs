@@ -10,8 +10,6 @@ public sealed class OutcomeEndpointStatus : IReceiveEndpointObserver
 {
     private volatile TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public bool IsReady => ready.Task.IsCompleted;
-
     public async Task<bool> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         try

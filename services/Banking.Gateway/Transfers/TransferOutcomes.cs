@@ -36,11 +36,6 @@ public sealed class TransferOutcomes
         foreach (var waiter in list) waiter.TrySetResult(outcome);
     }
 
-    public int Pending
-    {
-        get { lock (waiters) return waiters.Values.Sum(l => l.Count); }
-    }
-
     private void Remove(string transferId, TaskCompletionSource<object> waiter)
     {
         lock (waiters)

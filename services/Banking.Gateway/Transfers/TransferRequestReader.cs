@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Unicode;
 using System.Text.Json;
 using Banking.Contracts;
-using Banking.Gateway.Errors;
+using Banking.ServiceDefaults;
 
 namespace Banking.Gateway.Transfers;
 
@@ -76,7 +76,7 @@ public sealed class TransferRequestReader(GatewayOptions options)
 
             if (amount > options.MaxTransferAmount)
             {
-                return Fail(new ApiError(StatusCodes.Status422UnprocessableEntity, ErrorCodes.LimitExceeded,
+                return Fail(new ApiError(StatusCodes.Status422UnprocessableEntity, ReasonCodes.LimitExceeded,
                     $"The amount exceeds the per-transfer limit of {Money.Of(options.MaxTransferAmount).ToString("F2", CultureInfo.InvariantCulture)}",
                     new Dictionary<string, object?>
                     {

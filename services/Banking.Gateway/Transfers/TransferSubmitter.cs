@@ -68,7 +68,7 @@ public sealed class TransferSubmitter(
                 // With Redis down the record is all we know. After a fresh claim it is not marked: a concurrent copy of
                 // this very request may simply have been published first, and exactly one of N copies is the original.
                 if (claim == ClaimOutcome.Unavailable) replayed = true;
-                inFlight = recorded.Status is not ("SUCCESS" or "FAILED" or "ROLLBACK");
+                inFlight = !TransferStatuses.IsFinal(recorded.Status);
             }
         }
 

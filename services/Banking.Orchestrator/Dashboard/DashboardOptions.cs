@@ -24,7 +24,7 @@ public sealed class DashboardOptions
     /// <summary>The platform's receive endpoints; each has an <c>_error</c> queue that nothing consumes.</summary>
     public static readonly string[] PlatformEndpoints =
     [
-        Endpoints.DebitLedger, Endpoints.CreditLedger, Endpoints.DebitBalance, Endpoints.CreditBalance,
+        Endpoints.DebitLedger, Endpoints.CreditLedger, Endpoints.DebitQueries, Endpoints.CreditQueries,
         Endpoints.TransferSaga, Endpoints.TransferStatus, UpstreamTransferRequestConsumer.QueueName,
     ];
 

@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
+using Banking.Contracts.Transfers;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.StateMachines;
@@ -21,7 +22,7 @@ public sealed class DashboardQueries(
     IOptions<DashboardOptions> dashboardOptions,
     ErrorQueueMonitor errorQueues)
 {
-    public static readonly string[] AllStates = ["Debiting", "Crediting", "Compensating", "CancellingDebit", "CancellingCredit", "Completed", "Failed", "RolledBack"];
+    public static readonly string[] AllStates = [.. TransferStateNames.All];
 
     public async Task<object> OverviewAsync(CancellationToken ct)
     {
@@ -61,7 +62,7 @@ public sealed class DashboardQueries(
         {
             new { service = "Orchestrator", backlog = (int?)await db.Set<OutboxMessage>().CountAsync(ct), available = true },
         };
-        foreach (var (service, queue) in new[] { ("DebitService", Endpoints.DebitBalance), ("CreditService", Endpoints.CreditBalance) })
+        foreach (var (service, queue) in new[] { ("DebitService", Endpoints.DebitQueries), ("CreditService", Endpoints.CreditQueries) })
         {
             try
             {
@@ -167,8 +168,8 @@ public sealed class DashboardQueries(
 
         var events = await db.TransferEvents.AsNoTracking().Where(e => e.TransferId == transferId).OrderBy(e => e.Id).ToListAsync(ct);
         var ledgers = await Task.WhenAll(
-            LedgerEntriesAsync("DB1 (DebitService)", Endpoints.DebitBalance, transferId, fullAccountNumbers, ct),
-            LedgerEntriesAsync("DB2 (CreditService)", Endpoints.CreditBalance, transferId, fullAccountNumbers, ct));
+            LedgerEntriesAsync("DB1 (DebitService)", Endpoints.DebitQueries, transferId, fullAccountNumbers, ct),
+            LedgerEntriesAsync("DB2 (CreditService)", Endpoints.CreditQueries, transferId, fullAccountNumbers, ct));
         var logUrl = dashboardOptions.Value.LogSearchUrl;
         var now = DateTime.UtcNow;
 

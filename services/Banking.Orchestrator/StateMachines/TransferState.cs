@@ -1,3 +1,4 @@
+using Banking.Contracts.Transfers;
 using MassTransit;
 
 namespace Banking.Orchestrator.StateMachines;
@@ -74,14 +75,6 @@ public class TransferState : SagaStateMachineInstance
     public void Record(string eventType, string? state, string? details, string? actor = null) =>
         PendingTimeline.Add(new TransferTimelineEntry(eventType, state, null,
             details is { Length: > 1000 } ? details[..1000] : details, actor is { Length: > 100 } ? actor[..100] : actor, DateTime.UtcNow));
-}
-
-public static class TransferStatuses
-{
-    public const string Pending = "PENDING";
-    public const string Success = "SUCCESS";
-    public const string Failed = "FAILED";
-    public const string Rollback = "ROLLBACK";
 }
 
 /// <summary>One line of a transfer's timeline: what happened, in which state, with which details.</summary>

@@ -229,6 +229,11 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
                 .Then(context => context.Saga.Record("RetryRefused", context.Saga.CurrentState, "the transfer is final", context.Message.RequestedBy)),
             When(AbortRequested)
                 .Then(context => context.Saga.Record("AbortRefused", context.Saga.CurrentState, "the transfer is final", context.Message.RequestedBy)));
+
+        // transfer_log.current_state keeps these names: a renamed property would strand every stored transfer in it.
+        var named = States.Select(state => state.Name).Except([Initial.Name, Final.Name]).Order(StringComparer.Ordinal);
+        if (!named.SequenceEqual(TransferStateNames.All.Order(StringComparer.Ordinal)))
+            throw new InvalidOperationException($"The state machine's states ({string.Join(", ", named)}) are not TransferStateNames ({string.Join(", ", TransferStateNames.All)})");
     }
 
     public State Debiting { get; private set; } = null!;
@@ -253,7 +258,7 @@ public class TransferStateMachine : MassTransitStateMachine<TransferState>
     public Event<AbortTransfer> AbortRequested { get; private set; } = null!;
 
     /// <summary>The states in which a transfer is still in flight (the sweeper watches these).</summary>
-    public static readonly string[] InFlightStates = [nameof(Debiting), nameof(Crediting), nameof(Compensating), nameof(CancellingDebit), nameof(CancellingCredit)];
+    public static readonly string[] InFlightStates = [.. TransferStateNames.InFlight];
 
     private enum Step { Debit, Credit, Reversal, CancelDebit, CancelCredit }
 

@@ -19,8 +19,6 @@ public sealed class TransferMetrics
         meter.CreateObservableGauge("banking.transfer.amount_at_risk", () => Volatile.Read(ref amountAtRisk), description: "Debited amounts whose reversal is not yet confirmed");
     }
 
-    public int Stuck => Volatile.Read(ref stuck);
-
     public void StepTimedOut() => timeouts.Add(1);
 
     public void Observe(int stuckTransfers, decimal atRisk)

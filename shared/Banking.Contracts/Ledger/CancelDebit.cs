@@ -1,6 +1,6 @@
 namespace Banking.Contracts.Ledger;
 
-/// <summary>Fence the transfer's debit: if it has not been applied it never will be. The answer says which.</summary>
+/// <summary>"Cancel" means "fence": fences the transfer's debit, which if not yet applied never will be; never moves money. The answer says which.</summary>
 public record CancelDebit
 {
     public required string TransferId { get; init; }

@@ -1,6 +1,6 @@
 namespace Banking.Contracts.Ledger;
 
-/// <summary>The answer to CancelCredit.</summary>
+/// <summary>"Cancel" means "fence": the answer to CancelCredit, which fenced the credit or found it applied; it never moves money.</summary>
 public record CreditCancelled
 {
     public required string TransferId { get; init; }

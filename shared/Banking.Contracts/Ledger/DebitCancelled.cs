@@ -1,6 +1,6 @@
 namespace Banking.Contracts.Ledger;
 
-/// <summary>The answer to CancelDebit.</summary>
+/// <summary>"Cancel" means "fence": the answer to CancelDebit, which fenced the debit or found it applied; it never moves money.</summary>
 public record DebitCancelled
 {
     public required string TransferId { get; init; }

@@ -13,9 +13,9 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
     public const string MigrationsHistoryTable = "__ledger_migrations";
 
     public DbSet<Account> Accounts => Set<Account>();
-    public DbSet<AccountBalance> Balances => Set<AccountBalance>();
+    public DbSet<AccountBalanceRow> Balances => Set<AccountBalanceRow>();
     public DbSet<TransactionHistory> History => Set<TransactionHistory>();
-    public DbSet<LedgerOperation> Operations => Set<LedgerOperation>();
+    public DbSet<LedgerOperationClaim> Operations => Set<LedgerOperationClaim>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -36,7 +36,7 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             a.HasIndex(x => x.ClientNo, "idx_client_no");
         });
 
-        modelBuilder.Entity<AccountBalance>(b =>
+        modelBuilder.Entity<AccountBalanceRow>(b =>
         {
             b.ToTable("rb_acct_balance");
             b.HasKey(x => x.InternalKey);
@@ -47,7 +47,7 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             b.Property(x => x.TranTimestamp).HasColumnName("TRAN_TIMESTAMP").HasColumnType("timestamp").HasDefaultValueSql("CURRENT_TIMESTAMP");
 
             // The seed's FOREIGN KEY has no name, so MySQL calls it rb_acct_balance_ibfk_1; the same name here.
-            b.HasOne<Account>().WithOne().HasForeignKey<AccountBalance>(x => x.InternalKey)
+            b.HasOne<Account>().WithOne().HasForeignKey<AccountBalanceRow>(x => x.InternalKey)
                 .HasConstraintName("rb_acct_balance_ibfk_1").OnDelete(DeleteBehavior.Restrict);
         });
 
@@ -74,7 +74,7 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             h.HasIndex(x => x.TranDate, "idx_tran_date");
         });
 
-        modelBuilder.Entity<LedgerOperation>(o =>
+        modelBuilder.Entity<LedgerOperationClaim>(o =>
         {
             o.ToTable("ledger_operation");
             o.HasKey(x => x.Id);

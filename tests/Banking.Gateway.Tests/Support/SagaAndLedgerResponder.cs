@@ -11,7 +11,7 @@ namespace Banking.Gateway.Tests.Support;
 /// Plays the orchestrator and both ledgers on the real broker, as far as the gateway can see them: consumes
 /// TransferRequested on <c>transfer-state</c> and answers like the saga (one transfer per id, a repeated request
 /// for a finished transfer re-publishes its final event, one in flight gets nothing), answers GetTransferStatus on
-/// <c>transfer-status</c> and GetAccountBalance on <c>debit-balance</c> / <c>credit-balance</c>. Tests script it
+/// <c>transfer-status</c> and GetAccountBalance on <c>debit-ledger-queries</c> / <c>credit-ledger-queries</c>. Tests script it
 /// with accounts (balance, status, currency, owner), delays and silences.
 /// </summary>
 public sealed class SagaAndLedgerResponder : IAsyncDisposable
@@ -48,12 +48,12 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
                 e.Handler<TransferRequested>(context => responder!.OnTransferRequested(context));
             });
             cfg.ReceiveEndpoint(Endpoints.TransferStatus, e => e.Handler<GetTransferStatus>(context => responder!.OnGetTransferStatus(context)));
-            cfg.ReceiveEndpoint(Endpoints.DebitBalance, e =>
+            cfg.ReceiveEndpoint(Endpoints.DebitQueries, e =>
             {
                 e.ConcurrentMessageLimit = 16;
                 e.Handler<GetAccountBalance>(context => responder!.OnGetAccountBalance(context, Ledger.Debit));
             });
-            cfg.ReceiveEndpoint(Endpoints.CreditBalance, e =>
+            cfg.ReceiveEndpoint(Endpoints.CreditQueries, e =>
             {
                 e.ConcurrentMessageLimit = 16;
                 e.Handler<GetAccountBalance>(context => responder!.OnGetAccountBalance(context, Ledger.Credit));

@@ -1,3 +1,4 @@
+using System.Data;
 using Banking.Ledger.Data;
 using Banking.Messaging;
 using Banking.Testing;
@@ -32,11 +33,22 @@ public sealed class ScratchLedger(string connectionString)
     public LedgerDbContext NewContext() =>
         new(new DbContextOptionsBuilder<LedgerDbContext>().UseBankingMySql(ConnectionString, LedgerDbContext.MigrationsHistoryTable).Options);
 
-    /// <summary>One ledger operation in its own DbContext and transaction, as one consumer delivery would run it.</summary>
+    /// <summary>
+    /// One ledger operation in its own DbContext and READ COMMITTED transaction (retried as a whole on a transient
+    /// failure), as one consumer delivery runs it inside the outbox's transaction.
+    /// </summary>
     public async Task<LedgerResult> RunAsync(Func<LedgerOperations, Task<LedgerResult>> operation)
     {
         await using var db = NewContext();
-        return await db.InTransactionAsync(operation);
+        return await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted);
+            var result = await operation(new LedgerOperations(db));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+            return result;
+        });
     }
 
     public async Task<string> OpenAccountAsync(decimal balance, string status = "A", string currency = "CNY")

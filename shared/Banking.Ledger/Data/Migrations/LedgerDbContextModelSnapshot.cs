@@ -77,7 +77,7 @@ namespace Banking.Ledger.Data.Migrations
                     b.ToTable("rb_acct", (string)null);
                 });
 
-            modelBuilder.Entity("Banking.Ledger.Data.AccountBalance", b =>
+            modelBuilder.Entity("Banking.Ledger.Data.AccountBalanceRow", b =>
                 {
                     b.Property<long>("InternalKey")
                         .HasColumnType("bigint")
@@ -109,7 +109,7 @@ namespace Banking.Ledger.Data.Migrations
                     b.ToTable("rb_acct_balance", (string)null);
                 });
 
-            modelBuilder.Entity("Banking.Ledger.Data.LedgerOperation", b =>
+            modelBuilder.Entity("Banking.Ledger.Data.LedgerOperationClaim", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -402,11 +402,11 @@ namespace Banking.Ledger.Data.Migrations
                     b.ToTable("outbox_message", (string)null);
                 });
 
-            modelBuilder.Entity("Banking.Ledger.Data.AccountBalance", b =>
+            modelBuilder.Entity("Banking.Ledger.Data.AccountBalanceRow", b =>
                 {
                     b.HasOne("Banking.Ledger.Data.Account", null)
                         .WithOne()
-                        .HasForeignKey("Banking.Ledger.Data.AccountBalance", "InternalKey")
+                        .HasForeignKey("Banking.Ledger.Data.AccountBalanceRow", "InternalKey")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("rb_acct_balance_ibfk_1");

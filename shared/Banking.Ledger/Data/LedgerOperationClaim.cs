@@ -5,7 +5,7 @@ namespace Banking.Ledger.Data;
 /// outcome it had. It is written in the same transaction as the balance change it records, so an operation is applied
 /// at most once and every repeat is answered with the same outcome.
 /// </summary>
-public class LedgerOperation
+public class LedgerOperationClaim
 {
     public long Id { get; set; }
     public string TransferId { get; set; } = "";

@@ -1,17 +1,31 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Banking.Contracts;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Banking.Gateway.Errors;
+namespace Banking.ServiceDefaults;
 
-/// <summary>The seed's error body: <c>{"error":{"code","message","details","timestamp","trace_id"}}</c>.</summary>
-public sealed record ErrorResponse(ErrorBody Error);
+/// <summary>
+/// The seed's error body, <c>{"error":{"code","message","details","timestamp","trace_id"}}</c>, for every service.
+/// The names are fixed here, so the gateway's snake_case and the other services' web defaults write the same bytes.
+/// </summary>
+public sealed record ErrorResponse([property: JsonPropertyName("error")] ErrorBody Error);
 
-public sealed record ErrorBody(string Code, string Message, IReadOnlyDictionary<string, object?> Details, DateTime Timestamp, string TraceId);
+public sealed record ErrorBody(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("details")] IReadOnlyDictionary<string, object?> Details,
+    [property: JsonPropertyName("timestamp")] DateTime Timestamp,
+    [property: JsonPropertyName("trace_id")] string TraceId);
 
-/// <summary>The error codes the gateway answers with (the ledger's reason codes pass through unchanged).</summary>
+/// <summary>
+/// The error codes of HTTP answers. A transfer the ledger refused answers with its reason code instead
+/// (<see cref="ReasonCodes"/>): those are contracts and travel from the ledger to the channel app unchanged.
+/// </summary>
 public static class ErrorCodes
 {
     public const string ValidationError = ReasonCodes.ValidationError;
@@ -19,25 +33,18 @@ public static class ErrorCodes
     public const string Forbidden = "FORBIDDEN";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
-    public const string AccountNotFound = ReasonCodes.AccountNotFound;
-    public const string TransferNotFound = "TRANSFER_NOT_FOUND";
-    public const string DuplicateReference = "DUPLICATE_REFERENCE";
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
-    public const string InsufficientBalance = ReasonCodes.InsufficientBalance;
-    public const string AccountRestricted = ReasonCodes.AccountRestricted;
-    public const string CurrencyMismatch = ReasonCodes.CurrencyMismatch;
-    public const string LimitExceeded = ReasonCodes.LimitExceeded;
     public const string RateLimited = "RATE_LIMITED";
     public const string InternalError = "INTERNAL_ERROR";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+    public const string TransferNotFound = "TRANSFER_NOT_FOUND";
+    public const string DuplicateReference = "DUPLICATE_REFERENCE";
 
-    /// <summary>HTTP status for a reason code that ended a transfer (TransferFailed / TransferRolledBack).</summary>
-    public static int StatusForReason(string reasonCode) => reasonCode switch
-    {
-        ReasonCodes.ValidationError => StatusCodes.Status400BadRequest,
-        ReasonCodes.AccountNotFound => StatusCodes.Status404NotFound,
-        _ => StatusCodes.Status422UnprocessableEntity,
-    };
+    /// <summary>An operator retry or abort of a transfer that is already SUCCESS, FAILED or ROLLBACK.</summary>
+    public const string TransferFinal = "TRANSFER_FINAL";
+
+    /// <summary>A dashboard form posted without the page's antiforgery token.</summary>
+    public const string CsrfTokenInvalid = "CSRF_TOKEN_INVALID";
 }
 
 /// <summary>An error answer in the seed's format; also usable as a minimal-API result.</summary>
@@ -74,7 +81,7 @@ public sealed class ApiError(int status, string code, string message, IReadOnlyD
         response.StatusCode = Status;
         foreach (var (name, value) in Headers) response.Headers[name] = value;
         var json = httpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var body = new ErrorResponse(new ErrorBody(Code, Message, Details, Timestamps.Utc(DateTime.UtcNow), CurrentTraceId(httpContext)));
+        var body = new ErrorResponse(new ErrorBody(Code, Message, Details, ToTheSecond(DateTime.UtcNow), CurrentTraceId(httpContext)));
         response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(response.Body, body, json, httpContext.RequestAborted);
     }
@@ -82,11 +89,7 @@ public sealed class ApiError(int status, string code, string message, IReadOnlyD
     /// <summary>The W3C trace id of the request, as OpenTelemetry exports it.</summary>
     public static string CurrentTraceId(HttpContext httpContext) =>
         Activity.Current is { } activity ? activity.TraceId.ToHexString() : httpContext.TraceIdentifier;
-}
 
-/// <summary>A dependency (broker, orchestrator, ledgers) did not answer in time: the request ends with 503.</summary>
-public sealed class ServiceUnavailableException(string message, Exception? inner = null, IReadOnlyDictionary<string, object?>? details = null)
-    : Exception(message, inner)
-{
-    public IReadOnlyDictionary<string, object?>? Details { get; } = details;
+    // The seed's times are ISO-8601 UTC to the second: System.Text.Json writes a UTC DateTime without fraction that way.
+    private static DateTime ToTheSecond(DateTime utc) => new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 }

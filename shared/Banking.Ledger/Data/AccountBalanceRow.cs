@@ -1,7 +1,7 @@
 namespace Banking.Ledger.Data;
 
 /// <summary>The seed's <c>rb_acct_balance</c>: one balance per account, changed only by <see cref="LedgerOperations"/>.</summary>
-public class AccountBalance
+public class AccountBalanceRow
 {
     public long InternalKey { get; set; }
     public string ClientNo { get; set; } = "";
