@@ -167,7 +167,12 @@ public sealed class RabbitMq_permission_specs
             from_account = SecuredPlatform.Source, to_account = SecuredPlatform.Destination, amount, currency = "CNY", description = "security spec", reference,
         }))
             Assert.That((int)posted.StatusCode, Is.EqualTo(200).Or.EqualTo(202), await posted.Content.ReadAsStringAsync());
-        await Eventually.HoldsAsync(async () => (await http.GetStringAsync($"/api/v1/transfer/{reference}")).Contains("\"SUCCESS\""), $"transfer {reference} completed");
+        // A 202 answers before the saga has saved the transfer: until then its status is 404, which is "not yet".
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var status = await http.GetAsync($"/api/v1/transfer/{reference}");
+            return status.IsSuccessStatusCode && (await status.Content.ReadAsStringAsync()).Contains("\"SUCCESS\"");
+        }, $"transfer {reference} completed");
         return reference;
     }
 
