@@ -1,5 +1,7 @@
 using Banking.Contracts;
 using Banking.Ledger;
+using Banking.Ledger.Commands;
+using MassTransit;
 
 namespace Banking.CreditService;
 
@@ -9,7 +11,7 @@ public static class CreditServiceExtensions
     public static IHostApplicationBuilder AddCreditService(this IHostApplicationBuilder builder) =>
         builder.AddLedgerService(LedgerDatabaseId.Db2, Endpoints.CreditLedger, Endpoints.CreditQueries, bus =>
         {
-            bus.AddConsumer<CreditAccountConsumer>().Endpoint(e => e.Name = Endpoints.CreditLedger);
-            bus.AddConsumer<CancelCreditConsumer>().Endpoint(e => e.Name = Endpoints.CreditLedger);
+            bus.AddConsumer<CreditAccountConsumer, LedgerCommandConsumerDefinition<CreditAccountConsumer>>();
+            bus.AddConsumer<CancelCreditConsumer, LedgerCommandConsumerDefinition<CancelCreditConsumer>>();
         });
 }

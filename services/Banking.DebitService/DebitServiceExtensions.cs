@@ -1,5 +1,7 @@
 using Banking.Contracts;
 using Banking.Ledger;
+using Banking.Ledger.Commands;
+using MassTransit;
 
 namespace Banking.DebitService;
 
@@ -9,8 +11,8 @@ public static class DebitServiceExtensions
     public static IHostApplicationBuilder AddDebitService(this IHostApplicationBuilder builder) =>
         builder.AddLedgerService(LedgerDatabaseId.Db1, Endpoints.DebitLedger, Endpoints.DebitQueries, bus =>
         {
-            bus.AddConsumer<DebitAccountConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
-            bus.AddConsumer<ReverseDebitConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
-            bus.AddConsumer<CancelDebitConsumer>().Endpoint(e => e.Name = Endpoints.DebitLedger);
+            bus.AddConsumer<DebitAccountConsumer, LedgerCommandConsumerDefinition<DebitAccountConsumer>>();
+            bus.AddConsumer<ReverseDebitConsumer, LedgerCommandConsumerDefinition<ReverseDebitConsumer>>();
+            bus.AddConsumer<CancelDebitConsumer, LedgerCommandConsumerDefinition<CancelDebitConsumer>>();
         });
 }

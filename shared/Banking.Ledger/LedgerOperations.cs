@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Banking.Contracts;
 using Banking.Ledger.Data;
 using Microsoft.EntityFrameworkCore;
@@ -85,33 +84,6 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
         var (connection, transaction) = Ambient();
         return await ReadClaimAsync(connection, transaction, transferId, operation, cancellationToken)
             ?? await FenceAsync(connection, transaction, transferId, operation, accountNo, cancellationToken);
-    }
-
-    /// <summary>The account's balance as committed; null when this ledger does not hold the account.</summary>
-    public async Task<CommittedAccount?> GetBalanceAsync(string accountNo, CancellationToken cancellationToken = default)
-    {
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        command.CommandText = """
-            SELECT a.CLIENT_NO, a.ACCT_CCY, a.ACCT_STATUS, b.TOTAL_AMOUNT, b.LAST_CHANGE_DATE, a.ACCT_NAME
-            FROM rb_acct a JOIN rb_acct_balance b ON b.INTERNAL_KEY = a.INTERNAL_KEY
-            WHERE a.BASE_ACCT_NO = @account ORDER BY a.INTERNAL_KEY LIMIT 1
-            """;
-        Add(command, "@account", accountNo);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken)) return null;
-            return new CommittedAccount(accountNo, reader.GetString(0), reader.IsDBNull(1) ? "CNY" : reader.GetString(1),
-                reader.IsDBNull(2) ? "A" : reader.GetString(2), reader.IsDBNull(3) ? 0m : reader.GetDecimal(3),
-                reader.IsDBNull(4) ? null : DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
-                reader.IsDBNull(5) ? null : reader.GetString(5));
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
     }
 
     private async Task<LedgerResult> ApplyAsync(string operation, string transferId, string accountNo, decimal amount, string currency, string? narrative, CancellationToken cancellationToken)
@@ -284,18 +256,8 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
 
     private static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
 
-    private static void Add(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
-
     private sealed record LockedAccount(long InternalKey, string ClientNo, string Currency, string Status, decimal Balance);
 
     private sealed record BalanceChange(LockedAccount Account, string TranType, string Indicator, string? Narrative);
 }
 
-/// <summary>An account and its balance as committed in this ledger, read without a lock (the operations lock theirs: <c>LockedAccount</c>).</summary>
-public sealed record CommittedAccount(string AccountNo, string ClientNo, string Currency, string Status, decimal Balance, DateTime? LastChangeUtc, string? Name);

@@ -1,4 +1,6 @@
+using Banking.Ledger.Commands;
 using Banking.Ledger.Data;
+using Banking.Ledger.Queries;
 using Banking.Messaging;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
@@ -21,7 +23,9 @@ public static class LedgerServiceExtensions
     /// <summary>
     /// The ledger database (<c>ConnectionStrings:Ledger</c>) and the bus: <paramref name="ledgerQueue"/> takes the
     /// service's ledger commands behind the transactional outbox; <paramref name="balanceQueue"/> answers read-only
-    /// questions (balances, a transfer's rows, the outbox backlog) outside it.
+    /// questions (balances, a transfer's rows, the outbox backlog) outside it. How durable each queue is lives in its
+    /// definitions: <see cref="LedgerCommandEndpointDefinition"/>, <see cref="LedgerQueryConsumerDefinition{TConsumer}"/>;
+    /// <paramref name="addLedgerConsumers"/> registers the command consumers with <see cref="LedgerCommandConsumerDefinition{TConsumer}"/>.
     /// </summary>
     public static IHostApplicationBuilder AddLedgerService(
         this IHostApplicationBuilder builder,
@@ -32,6 +36,7 @@ public static class LedgerServiceExtensions
     {
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(new LedgerIdentity(database));
+        builder.Services.AddSingleton(new LedgerQueues(ledgerQueue, balanceQueue));
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the ledger database of {database} is required.");
@@ -46,30 +51,11 @@ public static class LedgerServiceExtensions
         builder.AddBankingBus(bus =>
         {
             bus.AddTransactionalOutbox<LedgerDbContext>();
+            LedgerCommandEndpointDefinition.Register(bus);
             addLedgerConsumers(bus);
-            bus.AddConsumer<GetAccountBalanceConsumer>().Endpoint(e => e.Name = balanceQueue);
-            bus.AddConsumer<GetLedgerEntriesConsumer>().Endpoint(e => e.Name = balanceQueue);
-            bus.AddConsumer<GetLedgerStatusConsumer>().Endpoint(e => e.Name = balanceQueue);
-
-            bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
-            {
-                if (name != ledgerQueue) return;
-
-                // First, ahead of retries, the inbox and the outbox: a command from anyone but the orchestrator never
-                // reaches a consumer. The balance queue is not guarded: queries move nothing and are open to requesters.
-                endpoint.UseFilter(new CommandSenderFilter(
-                    context.GetRequiredService<IOptions<LedgerOptions>>().Value.CommandSender,
-                    context.GetRequiredService<ILogger<CommandSenderFilter>>()));
-
-                // Deadlocks and lock timeouts under contention are retried within the outbox's transaction already;
-                // this covers everything else that may pass, such as a broker hiccup while delivering the replies.
-                endpoint.UseMessageRetry(retry =>
-                {
-                    retry.Ignore<CommandSenderRefusedException>();
-                    retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
-                });
-                endpoint.UseTransactionalOutbox<LedgerDbContext>(context);
-            });
+            bus.AddConsumer<GetAccountBalanceConsumer, LedgerQueryConsumerDefinition<GetAccountBalanceConsumer>>();
+            bus.AddConsumer<GetLedgerEntriesConsumer, LedgerQueryConsumerDefinition<GetLedgerEntriesConsumer>>();
+            bus.AddConsumer<GetLedgerStatusConsumer, LedgerQueryConsumerDefinition<GetLedgerStatusConsumer>>();
         });
 
         return builder;

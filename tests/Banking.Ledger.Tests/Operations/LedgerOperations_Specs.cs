@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Data;
+using Banking.Ledger.Queries;
 using Banking.Ledger.Tests.Support;
 
 namespace Banking.Ledger.Tests.Operations;
@@ -317,10 +318,10 @@ public sealed class LedgerOperations_Specs
     {
         var account = await ledger.OpenAccountAsync(321.00m, currency: "USD");
         await using var db = ledger.NewContext();
-        var operations = new LedgerOperations(db);
+        var query = new GetAccountBalanceConsumer(db);
 
-        var snapshot = await operations.GetBalanceAsync(account);
-        var unknown = await operations.GetBalanceAsync("66000000000000");
+        var snapshot = await query.ReadAsync(account);
+        var unknown = await query.ReadAsync("66000000000000");
 
         Assert.Multiple(() =>
         {

@@ -1,10 +1,9 @@
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Data;
-using Banking.Messaging.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
-namespace Banking.Ledger;
+namespace Banking.Ledger.Queries;
 
 /// <summary>The dashboard's view into this ledger: a transfer's rows, read-only, straight from the committed data.</summary>
 public sealed class GetLedgerEntriesConsumer(LedgerDbContext db, LedgerIdentity identity) : IConsumer<GetLedgerEntries>
@@ -32,21 +31,6 @@ public sealed class GetLedgerEntriesConsumer(LedgerDbContext db, LedgerIdentity 
                 Operation = o.Operation, Outcome = o.Outcome, ReasonCode = o.ReasonCode, Reason = o.Reason, Amount = o.Amount,
                 RecordedAtUtc = DateTime.SpecifyKind(o.CreatedAt, DateTimeKind.Utc),
             })],
-        });
-    }
-}
-
-/// <summary>How far this service's outbox is behind: the dashboard's "outbox backlog per service".</summary>
-public sealed class GetLedgerStatusConsumer(LedgerDbContext db, LedgerIdentity identity) : IConsumer<GetLedgerStatus>
-{
-    public async Task Consume(ConsumeContext<GetLedgerStatus> context)
-    {
-        var outbox = db.Set<OutboxMessage>().AsNoTracking();
-        await context.RespondAsync(new LedgerStatus
-        {
-            Ledger = identity.Database.ToString(),
-            OutboxBacklog = await outbox.CountAsync(context.CancellationToken),
-            OldestOutboxMessageUtc = await outbox.OrderBy(m => m.SequenceNumber).Select(m => (DateTime?)m.SentTime).FirstOrDefaultAsync(context.CancellationToken),
         });
     }
 }
