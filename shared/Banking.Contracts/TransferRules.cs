@@ -70,11 +70,22 @@ public static partial class TransferRules
     public static (decimal Amount, TransferRefusal? Refusal) ReadAmount(JsonElement value)
     {
         if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) return (0m, TransferRefusal.Invalid("amount", "is required"));
-        if (value.ValueKind != JsonValueKind.Number) return (0m, TransferRefusal.Invalid("amount", $"must be a JSON number, not a {value.ValueKind.ToString().ToLowerInvariant()}"));
+        if (value.ValueKind != JsonValueKind.Number) return (0m, TransferRefusal.Invalid("amount", $"must be a JSON number, not {Describe(value)}"));
         if (DecimalPlaces(value.GetRawText()) > 2) return (0m, TransferRefusal.Invalid("amount", "must have at most 2 decimal places"));
         if (!value.TryGetDecimal(out var amount) || amount > MaxRepresentableAmount) return (0m, TransferRefusal.Invalid("amount", "is too large"));
         return (amount, null);
     }
+
+    /// <summary>What a JSON value is, for a message that says what was expected instead ("not a string").</summary>
+    public static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
 
     /// <summary>Significant decimal places of a JSON number's text (trailing zeros do not count; exponents do).</summary>
     public static long DecimalPlaces(string number)
@@ -104,7 +115,7 @@ public static partial class TransferRules
     /// <summary>
     /// The fingerprint of a request's money-relevant fields that tells a repeated request from another one under the
     /// same transfer id, on every channel: SHA-256 (hex) of a JSON array of from, to, the amount with exactly two
-    /// decimals, currency and description (the gateway's <c>TransferInput.Hash</c>, so REST and upstream agree).
+    /// decimals, currency and description (the gateway's <c>TransferInput.RequestHash</c> too, so REST and upstream agree).
     /// </summary>
     public static string RequestHash(string fromAccount, string toAccount, decimal amount, string currency, string? description)
     {

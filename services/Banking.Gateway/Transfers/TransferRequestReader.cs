@@ -12,6 +12,8 @@ namespace Banking.Gateway.Transfers;
 /// </summary>
 public sealed class TransferRequestReader(GatewayOptions options)
 {
+    private readonly TransferLimits limits = new(options.MaxTransferAmount, options.Currencies);
+
     private static readonly string[] KnownFields = ["from_account", "to_account", "amount", "currency", "description", "reference"];
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
@@ -67,23 +69,19 @@ public sealed class TransferRequestReader(GatewayOptions options)
             var (description, descriptionError) = OptionalString(fields, "description");
             if (descriptionError is not null) return Fail(descriptionError);
 
-            // The same rules the saga applies to a message from an upstream system.
-            if (TransferRules.Validate(reference, from, to, amount, currency, description) is var (field, message))
-                return Fail(ApiError.Validation(field, message));
-
-            if (!options.Currencies.Contains(currency, StringComparer.Ordinal))
-                return Fail(ApiError.Validation("currency", $"'{currency}' is not served; accepted: {string.Join(", ", options.Currencies)}"));
-
-            if (amount > options.MaxTransferAmount)
+            // The one rule set, the same the saga applies to every channel; the gateway only says it in HTTP.
+            if (TransferRules.Check(reference, from, to, amount, currency, description, requestedBy: null, limits) is { } refusal)
             {
-                return Fail(new ApiError(StatusCodes.Status422UnprocessableEntity, ReasonCodes.LimitExceeded,
-                    $"The amount exceeds the per-transfer limit of {Money.Of(options.MaxTransferAmount).ToString("F2", CultureInfo.InvariantCulture)}",
-                    new Dictionary<string, object?>
-                    {
-                        ["field"] = "amount",
-                        ["limit"] = Money.Of(options.MaxTransferAmount),
-                        ["requested_amount"] = Money.Of(amount),
-                    }));
+                return Fail(refusal.ReasonCode != ReasonCodes.LimitExceeded
+                    ? ApiError.Validation(refusal.Field, refusal.Message)
+                    : new ApiError(StatusCodes.Status422UnprocessableEntity, ReasonCodes.LimitExceeded,
+                        $"The amount exceeds the per-transfer limit of {Money.Of(options.MaxTransferAmount).ToString("F2", CultureInfo.InvariantCulture)}",
+                        new Dictionary<string, object?>
+                        {
+                            ["field"] = "amount",
+                            ["limit"] = Money.Of(options.MaxTransferAmount),
+                            ["requested_amount"] = Money.Of(amount),
+                        }));
             }
 
             var generated = reference is null;
@@ -96,13 +94,13 @@ public sealed class TransferRequestReader(GatewayOptions options)
     private static (string?, ApiError?) RequiredString(Dictionary<string, JsonElement> fields, string name)
     {
         if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, ApiError.Validation(name, "is required"));
-        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {TransferRules.Describe(value)}"));
     }
 
     private static (string?, ApiError?) OptionalString(Dictionary<string, JsonElement> fields, string name)
     {
         if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return (null, null);
-        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {Describe(value)}"));
+        return value.ValueKind == JsonValueKind.String ? ReadString(value, name) : (null, ApiError.Validation(name, $"must be a string, not {TransferRules.Describe(value)}"));
     }
 
     // The bytes are valid UTF-8 by now, but an escape such as \ud800 can still name half a surrogate pair, which
@@ -135,51 +133,7 @@ public sealed class TransferRequestReader(GatewayOptions options)
 
     private static (decimal, ApiError?) ExactAmount(Dictionary<string, JsonElement> fields)
     {
-        if (!fields.TryGetValue("amount", out var value) || value.ValueKind == JsonValueKind.Null) return (0, ApiError.Validation("amount", "is required"));
-        if (value.ValueKind != JsonValueKind.Number) return (0, ApiError.Validation("amount", $"must be a JSON number, not {Describe(value)}"));
-
-        // decimal.Parse would round a number with more digits than a decimal holds (1.000000000000000000000000000001
-        // would become 1.00); counting the decimals in the text itself cannot be fooled that way.
-        var decimals = DecimalPlaces(value.GetRawText());
-        if (decimals > 2) return (0, ApiError.Validation("amount", "must have at most 2 decimal places"));
-        if (!value.TryGetDecimal(out var amount) || amount > TransferRules.MaxRepresentableAmount)
-            return (0, ApiError.Validation("amount", "is too large"));
-        return (amount, null);
+        var (amount, refusal) = TransferRules.ReadAmount(fields.TryGetValue("amount", out var value) ? value : default);
+        return refusal is null ? (amount, null) : (0, ApiError.Validation(refusal.Field, refusal.Message));
     }
-
-    /// <summary>Significant decimal places of a JSON number's text (trailing zeros do not count; exponents do).</summary>
-    public static long DecimalPlaces(string number)
-    {
-        var text = number.AsSpan();
-        var exponentAt = text.IndexOfAny('e', 'E');
-        long exponent = 0;
-        if (exponentAt >= 0)
-        {
-            // More than 18 digits of exponent saturate; the amount is out of range either way.
-            if (!long.TryParse(text[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
-                exponent = text[exponentAt + 1] == '-' ? -1_000_000 : 1_000_000;
-            text = text[..exponentAt];
-        }
-
-        var point = text.IndexOf('.');
-        var integer = (point >= 0 ? text[..point] : text).TrimStart('-');
-        var fraction = point >= 0 ? text[(point + 1)..] : [];
-        long places = fraction.Length - exponent;
-
-        // Trailing zeros of the digits (1000e-3, 1.500) do not make a value more precise.
-        var digits = string.Concat(integer, fraction).AsSpan();
-        var trailingZeros = digits.Length - digits.TrimEnd('0').Length;
-        places -= Math.Min(trailingZeros, Math.Max(0, places));
-        return Math.Max(0, places);
-    }
-
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
 }
