@@ -191,8 +191,9 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
         {
             // Another delivery of the same operation committed its claim while we were deciding; its outcome stands.
-            return (await ReadClaimAsync(connection, transaction, result.TransferId, result.Operation, cancellationToken)
-                ?? throw new InvalidOperationException($"claim {result.TransferId}/{result.Operation} reported as duplicate but not found", e)) with { IsReplay = true };
+            var winner = await ReadClaimAsync(connection, transaction, result.TransferId, result.Operation, cancellationToken)
+                ?? throw new InvalidOperationException($"claim {result.TransferId}/{result.Operation} reported as duplicate but not found", e);
+            return winner with { IsReplay = true };
         }
     }
 
