@@ -38,33 +38,11 @@ public static class OrchestratorExtensions
         builder.AddBankingBus(bus =>
         {
             bus.AddTransactionalOutbox<CoreDbContext>();
-            bus.AddSagaStateMachine<TransferStateMachine, TransferState>()
-                .MySqlRepository<TransferState, CoreDbContext>()
-                .Endpoint(e => e.Name = Endpoints.TransferSaga);
-            bus.AddConsumer<GetTransferStatusConsumer>().Endpoint(e => e.Name = Endpoints.TransferStatus);
-            bus.AddConsumer<UpstreamTransferRequestConsumer>().Endpoint(e => e.Name = UpstreamTransferRequestConsumer.QueueName);
-
-            bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
-            {
-                switch (name)
-                {
-                    case Endpoints.TransferSaga:
-                        // Two first events for one transfer may both find no row; the loser's insert fails on the
-                        // unique key and its retry loads the row the winner created.
-                        endpoint.UseMessageRetry(retry => retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100)));
-                        endpoint.UseTransactionalOutbox<CoreDbContext>(context);
-                        break;
-                    case UpstreamTransferRequestConsumer.QueueName:
-                        // Systems in any language publish plain JSON here: no MassTransit envelope, no message type.
-                        endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
-                        endpoint.UseMessageRetry(retry =>
-                        {
-                            retry.Ignore<InvalidMessageException>();
-                            retry.Interval(3, TimeSpan.FromMilliseconds(500));
-                        });
-                        break;
-                }
-            });
+            // Each endpoint's durability (retries, outbox) lives in the definition next to what it runs.
+            bus.AddSagaStateMachine<TransferStateMachine, TransferState, TransferStateDefinition>()
+                .MySqlRepository<TransferState, CoreDbContext>();
+            bus.AddConsumer<GetTransferStatusConsumer, GetTransferStatusConsumerDefinition>();
+            bus.AddConsumer<UpstreamTransferRequestConsumer, UpstreamTransferRequestConsumerDefinition>();
         });
 
         return builder;
