@@ -37,42 +37,4 @@ public class CoreDbContext(DbContextOptions<CoreDbContext> options) : DbContext(
 
         modelBuilder.AddTransactionalOutbox();
     }
-
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
-    {
-        MoveTimelineIntoRows();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
-    }
-
-    public override int SaveChanges(bool acceptAllChangesOnSuccess)
-    {
-        MoveTimelineIntoRows();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
-    }
-
-    /// <summary>The saga collects its timeline in memory; it is written here, in the same transaction as the saga row.</summary>
-    private void MoveTimelineIntoRows()
-    {
-        foreach (var entry in ChangeTracker.Entries<TransferState>().ToList())
-        {
-            var transfer = entry.Entity;
-            foreach (var line in transfer.PendingTimeline)
-            {
-                TransferEvents.Add(new TransferEvent
-                {
-                    TransferId = transfer.TransferId,
-                    EventType = Fit(line.EventType, 40)!,
-                    FromState = line.FromState,
-                    ToState = line.ToState ?? transfer.CurrentState,
-                    Details = Fit(line.Details, 1000),
-                    Actor = Fit(line.Actor, 100),
-                    OccurredAt = line.OccurredAt,
-                });
-            }
-
-            transfer.PendingTimeline.Clear();
-        }
-    }
-
-    private static string? Fit(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

@@ -61,7 +61,9 @@ public sealed class TransferStateMap : IEntityTypeConfiguration<TransferState>
         transfer.Property(x => x.AmountAtRisk).HasColumnName("amount_at_risk").HasColumnType("decimal(20,2)");
         transfer.Property(x => x.AbortedBy).HasColumnName("aborted_by").HasColumnType("varchar(100)");
         transfer.Property(x => x.AbortReason).HasColumnName("abort_reason").HasColumnType("varchar(500)");
-        transfer.Ignore(x => x.PendingTimeline);
+        // Stored by the saga repository (ISagaJournal), not as an EF relationship: EF would model transfer_id as an
+        // alternate key with a FOREIGN KEY from transfer_event, which the seed's schema does not have (a migration).
+        transfer.Ignore(x => x.Timeline);
 
         // The sweeper's scan (in-flight rows past their deadline) and the dashboard's filters stay indexed at millions of rows.
         transfer.HasIndex(x => x.NextAttemptAt).HasDatabaseName("idx_transfer_log_next_attempt_at");

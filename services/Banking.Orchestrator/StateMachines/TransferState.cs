@@ -1,5 +1,7 @@
 using Banking.Contracts;
 using Banking.Contracts.Transfers;
+using Banking.Messaging.Sagas;
+using Banking.Orchestrator.Data;
 using MassTransit;
 
 namespace Banking.Orchestrator.StateMachines;
@@ -8,7 +10,7 @@ namespace Banking.Orchestrator.StateMachines;
 /// One transfer: the seed's <c>transfer_log</c> row (its columns kept exactly) plus what the saga needs
 /// to drive it, and its step bookkeeping. Only <see cref="TransferStateMachine"/> changes it.
 /// </summary>
-public class TransferState : SagaStateMachineInstance
+public class TransferState : SagaStateMachineInstance, ISagaJournal
 {
     // The seed's transfer_log columns.
     public long Id { get; set; }
@@ -68,8 +70,13 @@ public class TransferState : SagaStateMachineInstance
     public string? AbortedBy { get; set; }
     public string? AbortReason { get; set; }
 
-    /// <summary>Timeline entries produced while handling the current message; saved with the saga in the same transaction.</summary>
-    public List<TransferTimelineEntry> PendingTimeline { get; } = [];
+    /// <summary>
+    /// The timeline lines this instance recorded (not the ones stored before it was loaded); the saga repository stores
+    /// the new ones with the instance, in the same transaction (<see cref="ISagaJournal"/>).
+    /// </summary>
+    public List<TransferEvent> Timeline { get; } = [];
+
+    private int linesHandedOver;
 
     /// <summary>Takes the request's fields; a malformed request is still recorded (as FAILED), so they are cut to their columns.</summary>
     public void Open(TransferRequested request)
@@ -191,11 +198,34 @@ public class TransferState : SagaStateMachineInstance
 
     internal static string Fit(string? value, int length) => value is null ? "" : value.Length <= length ? value : value[..length];
 
-    // transfer_event.details is VARCHAR(1000) and actor VARCHAR(100): a timeline line must always be storable, or the
-    // transition it belongs to could never be saved.
+    // transfer_event.details is VARCHAR(1000), actor VARCHAR(100) and event_type VARCHAR(40): a timeline line must always
+    // be storable, or the transition it belongs to could never be saved.
     public void Record(string eventType, string? state, string? details, string? actor = null) =>
-        PendingTimeline.Add(new TransferTimelineEntry(eventType, state, null,
-            details is { Length: > 1000 } ? details[..1000] : details, actor is { Length: > 100 } ? actor[..100] : actor, DateTime.UtcNow));
+        Timeline.Add(new TransferEvent
+        {
+            TransferId = TransferId,
+            EventType = Cut(eventType, 40)!,
+            FromState = state,
+            Details = Cut(details, 1000),
+            Actor = Cut(actor, 100),
+            OccurredAt = DateTime.UtcNow,
+        });
+
+    /// <summary>A line's <see cref="TransferEvent.ToState"/> is the state the message left the transfer in, known only now.</summary>
+    IReadOnlyCollection<object> ISagaJournal.TakeNewRows()
+    {
+        var lines = Timeline.Skip(linesHandedOver).ToList();
+        foreach (var line in lines)
+        {
+            line.TransferId = TransferId;
+            line.ToState ??= CurrentState;
+        }
+
+        linesHandedOver = Timeline.Count;
+        return lines;
+    }
+
+    private static string? Cut(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }
 
 public static class TransferStatuses
@@ -205,6 +235,3 @@ public static class TransferStatuses
     public const string Failed = "FAILED";
     public const string Rollback = "ROLLBACK";
 }
-
-/// <summary>One line of a transfer's timeline: what happened, in which state, with which details.</summary>
-public record TransferTimelineEntry(string EventType, string? FromState, string? ToState, string? Details, string? Actor, DateTime OccurredAt);
