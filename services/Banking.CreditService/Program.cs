@@ -1,5 +1,6 @@
 using Banking.CreditService;
-using Banking.Ledger;
+using Banking.Ledger.Data;
+using Banking.Messaging;
 using Banking.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,7 +8,7 @@ builder.AddServiceDefaults();
 builder.AddCreditService();
 
 var app = builder.Build();
-if (LedgerServiceExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync();
+if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<LedgerDbContext>();
 
 app.UseErrorAnswers();
 app.MapDefaultEndpoints();

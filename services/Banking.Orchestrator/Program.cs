@@ -1,5 +1,7 @@
 using Banking.Orchestrator.Apis;
 using Banking.Orchestrator.Dashboard;
+using Banking.Messaging;
+using Banking.Orchestrator.Data;
 using Banking.Orchestrator.Extensions;
 using Banking.ServiceDefaults;
 
@@ -10,7 +12,7 @@ builder.AddOperatorSecurity();
 builder.AddSagaDashboard();
 
 var app = builder.Build();
-if (OrchestratorExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync();
+if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<CoreDbContext>();
 
 app.UseErrorAnswers();
 app.UseDashboardSecurityHeaders();

@@ -40,6 +40,17 @@ public class TransferOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The debit ledger's broker login: the only sender whose AccountDebited, DebitRejected, DebitReversed and
+    /// DebitCancelled the saga believes (RabbitMQ validates <c>user_id</c> against the connection's login).
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DebitLedgerSender { get; set; } = "debit-service";
+
+    /// <summary>The credit ledger's broker login: the only sender of AccountCredited, CreditRejected and CreditCancelled.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string CreditLedgerSender { get; set; } = "credit-service";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (MaxTransferAmount != decimal.Round(MaxTransferAmount, 2))

@@ -5,7 +5,6 @@ using Banking.Messaging;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,7 +45,9 @@ public static class LedgerServiceExtensions
 
         // Hosted services start one after the other in registration order: the schema is current before the bus
         // starts handing messages to consumers that depend on it.
-        builder.Services.AddHostedService<LedgerDatabaseInitializer>();
+        builder.Services.AddDatabaseInitializer(new DatabaseInitialization<LedgerDbContext>($"Ledger {database}",
+            services => services.GetRequiredService<IOptions<LedgerOptions>>().Value.MigrateAtStart,
+            SeedDemoAccountsAsync));
 
         builder.AddBankingBus(bus =>
         {
@@ -61,50 +62,15 @@ public static class LedgerServiceExtensions
         return builder;
     }
 
-    /// <summary>
-    /// Applies the migrations (and the demo accounts when configured) and exits: the <c>migrate</c> command, for
-    /// operators who change schemas before they roll out a version.
-    /// </summary>
-    public static async Task<int> RunMigrateCommandAsync(this WebApplication app)
+    /// <summary>Local and demo environments only: the demo accounts, created once, after the schema is current.</summary>
+    private static async Task SeedDemoAccountsAsync(IServiceProvider services, LedgerDbContext db, CancellationToken cancellationToken)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var initializer = ActivatorUtilities.CreateInstance<LedgerDatabaseInitializer>(scope.ServiceProvider);
-        await initializer.InitializeAsync(force: true, app.Lifetime.ApplicationStopping);
-        return 0;
+        if (!services.GetRequiredService<IOptions<LedgerOptions>>().Value.SeedDemoAccounts) return;
+        var database = services.GetRequiredService<LedgerIdentity>().Database;
+        var created = await db.SeedDemoAccountsAsync(database, cancellationToken);
+        services.GetRequiredService<ILogger<DatabaseInitializer<LedgerDbContext>>>().LogInformation("Ledger {Database} demo accounts: {Created} created", database, created);
     }
-
-    public static bool IsMigrateCommand(string[] args) => args is ["migrate", ..];
 }
 
 /// <summary>Which ledger this process serves.</summary>
 public sealed record LedgerIdentity(LedgerDatabaseId Database);
-
-/// <summary>Brings the schema up to date and seeds the demo accounts before the service takes messages.</summary>
-internal sealed class LedgerDatabaseInitializer(
-    IServiceScopeFactory scopes,
-    IOptions<LedgerOptions> options,
-    LedgerIdentity identity,
-    ILogger<LedgerDatabaseInitializer> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => InitializeAsync(force: false, cancellationToken);
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async Task InitializeAsync(bool force, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
-        if (force || options.Value.MigrateAtStart)
-        {
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-            await db.MigrateAsync(cancellationToken);
-            logger.LogInformation("Ledger {Database} schema is current ({Applied} migrations applied)", identity.Database, pending.Count);
-        }
-
-        if (options.Value.SeedDemoAccounts)
-        {
-            var created = await db.SeedDemoAccountsAsync(identity.Database, cancellationToken);
-            logger.LogInformation("Ledger {Database} demo accounts: {Created} created", identity.Database, created);
-        }
-    }
-}

@@ -65,6 +65,9 @@ public sealed class TransferPlatform : IAsyncDisposable
         var orchestrator = new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Core"] = platform.Core,
+            // The fixture runs every service as its one login, so the ledgers' replies come from it too.
+            ["Transfers__DebitLedgerSender"] = platform.BrokerUser,
+            ["Transfers__CreditLedgerSender"] = platform.BrokerUser,
             ["Transfers__StepTimeout"] = "00:00:02",
             ["Transfers__MaxBackoff"] = "00:00:05",
             ["Transfers__SweepInterval"] = "00:00:00.500",

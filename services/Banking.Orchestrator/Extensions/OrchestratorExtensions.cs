@@ -9,6 +9,7 @@ using Banking.ServiceDefaults;
 using Banking.ServiceDefaults.Security;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Banking.Orchestrator.Extensions;
 
@@ -23,7 +24,7 @@ public static class OrchestratorExtensions
     public static IHostApplicationBuilder AddTransferOrchestration(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TransferOptions>().BindConfiguration(TransferOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<CoreDatabaseOptions>().BindConfiguration(CoreDatabaseOptions.Section);
+        builder.Services.AddOptions<CoreDatabaseOptions>().BindConfiguration(CoreDatabaseOptions.Section).ValidateOnStart();
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the orchestrator needs bank_core.");
@@ -31,40 +32,19 @@ public static class OrchestratorExtensions
         builder.AddMySqlReadiness("core-db", ConnectionStringName);
 
         // Before the bus: hosted services start in registration order, and the saga needs its tables.
-        builder.Services.AddHostedService<CoreDatabaseInitializer>();
+        builder.Services.AddDatabaseInitializer(new DatabaseInitialization<CoreDbContext>("bank_core",
+            services => services.GetRequiredService<IOptions<CoreDatabaseOptions>>().Value.MigrateAtStart));
         builder.Services.AddSingleton<TransferMetrics>();
         builder.Services.AddHostedService<TransferDeadlineSweeper>();
 
         builder.AddBankingBus(bus =>
         {
             bus.AddTransactionalOutbox<CoreDbContext>();
-            bus.AddSagaStateMachine<TransferStateMachine, TransferState>()
-                .MySqlRepository<TransferState, CoreDbContext>()
-                .Endpoint(e => e.Name = Endpoints.TransferSaga);
-            bus.AddConsumer<GetTransferStatusConsumer>().Endpoint(e => e.Name = Endpoints.TransferStatus);
-            bus.AddConsumer<UpstreamTransferRequestConsumer>().Endpoint(e => e.Name = UpstreamTransferRequestConsumer.QueueName);
-
-            bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
-            {
-                switch (name)
-                {
-                    case Endpoints.TransferSaga:
-                        // Two first events for one transfer may both find no row; the loser's insert fails on the
-                        // unique key and its retry loads the row the winner created.
-                        endpoint.UseMessageRetry(retry => retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100)));
-                        endpoint.UseTransactionalOutbox<CoreDbContext>(context);
-                        break;
-                    case UpstreamTransferRequestConsumer.QueueName:
-                        // Systems in any language publish plain JSON here: no MassTransit envelope, no message type.
-                        endpoint.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
-                        endpoint.UseMessageRetry(retry =>
-                        {
-                            retry.Ignore<InvalidMessageException>();
-                            retry.Interval(3, TimeSpan.FromMilliseconds(500));
-                        });
-                        break;
-                }
-            });
+            // Each endpoint's durability (retries, outbox) lives in the definition next to what it runs.
+            bus.AddSagaStateMachine<TransferStateMachine, TransferState, TransferStateDefinition>()
+                .MySqlRepository<TransferState, CoreDbContext>();
+            bus.AddConsumer<GetTransferStatusConsumer, GetTransferStatusConsumerDefinition>();
+            bus.AddConsumer<UpstreamTransferRequestConsumer, UpstreamTransferRequestConsumerDefinition>();
         });
 
         return builder;
@@ -81,38 +61,4 @@ public static class OrchestratorExtensions
             .AddPolicy(Policies.Operators, policy => policy.RequireAuthenticatedUser().RequireClaim(BankingClaims.Role, Roles.Operator));
         return builder;
     }
-
-    /// <summary>Applies the migrations and exits: the <c>migrate</c> command.</summary>
-    public static async Task<int> RunMigrateCommandAsync(this WebApplication app)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<CoreDbContext>().Database.MigrateAsync(app.Lifetime.ApplicationStopping);
-        return 0;
-    }
-
-    public static bool IsMigrateCommand(string[] args) => args is ["migrate", ..];
-}
-
-/// <summary>Configuration section <c>Core</c>.</summary>
-public sealed class CoreDatabaseOptions
-{
-    public const string Section = "Core";
-
-    /// <summary>Apply pending migrations at start. Operators who migrate with the <c>migrate</c> command turn this off.</summary>
-    public bool MigrateAtStart { get; set; } = true;
-}
-
-internal sealed class CoreDatabaseInitializer(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<CoreDatabaseOptions> options, ILogger<CoreDatabaseInitializer> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (!options.Value.MigrateAtStart) return;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CoreDbContext>();
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
-        await db.Database.MigrateAsync(cancellationToken);
-        logger.LogInformation("bank_core schema is current ({Applied} migrations applied)", pending);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

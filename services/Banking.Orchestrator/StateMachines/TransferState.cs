@@ -1,13 +1,16 @@
+using Banking.Contracts;
 using Banking.Contracts.Transfers;
+using Banking.Messaging.Sagas;
+using Banking.Orchestrator.Data;
 using MassTransit;
 
 namespace Banking.Orchestrator.StateMachines;
 
 /// <summary>
 /// One transfer: the seed's <c>transfer_log</c> row (its columns kept exactly) plus what the saga needs
-/// to drive it. Only <see cref="TransferStateMachine"/> changes it.
+/// to drive it, and its step bookkeeping. Only <see cref="TransferStateMachine"/> changes it.
 /// </summary>
-public class TransferState : SagaStateMachineInstance
+public class TransferState : SagaStateMachineInstance, ISagaJournal
 {
     // The seed's transfer_log columns.
     public long Id { get; set; }
@@ -67,15 +70,161 @@ public class TransferState : SagaStateMachineInstance
     public string? AbortedBy { get; set; }
     public string? AbortReason { get; set; }
 
-    /// <summary>Timeline entries produced while handling the current message; saved with the saga in the same transaction.</summary>
-    public List<TransferTimelineEntry> PendingTimeline { get; } = [];
+    /// <summary>
+    /// The timeline lines this instance recorded (not the ones stored before it was loaded); the saga repository stores
+    /// the new ones with the instance, in the same transaction (<see cref="ISagaJournal"/>).
+    /// </summary>
+    public List<TransferEvent> Timeline { get; } = [];
 
-    // transfer_event.details is VARCHAR(1000) and actor VARCHAR(100): a timeline line must always be storable, or the
-    // transition it belongs to could never be saved.
+    private int linesHandedOver;
+
+    /// <summary>Takes the request's fields; a malformed request is still recorded (as FAILED), so they are cut to their columns.</summary>
+    public void Open(TransferRequested request)
+    {
+        TransferId = request.TransferId;
+        FromAccount = Fit(request.FromAccount, 50);
+        ToAccount = Fit(request.ToAccount, 50);
+        Currency = Fit(request.Currency, 3);
+        Description = request.Description is null ? null : Fit(request.Description, TransferRules.MaxDescriptionLength);
+        // Free text from outside is cut to its column so that even a refused request is stored and answered; a
+        // requested_by that does not fit is also refused (Check), never kept cut in the audit trail as if it were whole.
+        RequestedBy = request.RequestedBy is null ? null : Fit(request.RequestedBy, TransferRules.MaxRequestedByLength);
+        Channel = request.Channel is null ? null : Fit(request.Channel, 20);
+        RequestHash = request.RequestHash is null ? null : Fit(request.RequestHash, 64);
+        TraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
+        Status = TransferStatuses.Pending;
+        CreatedAt = DateTime.UtcNow;
+
+        // transfer_log.amount is DECIMAL(20,2): a malformed amount is kept in the error message, never rounded into the column.
+        Amount = request.Amount > 0 && request.Amount <= TransferRules.MaxRepresentableAmount && decimal.Round(request.Amount, 2) == request.Amount
+            ? request.Amount
+            : 0m;
+        Record("TransferRequested", null, $"{request.Amount} {Fit(request.Currency, 3)} via {Channel ?? "unknown channel"}", RequestedBy);
+    }
+
+    public void Refuse(TransferRequested request, TransferRefusal refusal)
+    {
+        var reasonCode = refusal.ReasonCode is ReasonCodes.LimitExceeded ? ReasonCodes.LimitExceeded : ReasonCodes.ValidationError;
+        Finish(TransferStatuses.Failed, reasonCode, $"{Fit(refusal.Field, 40)} {Fit(refusal.Message, 500)} (requested amount {request.Amount})");
+        Record("TransferRefused", null, $"{reasonCode}: {ErrorMessage}");
+    }
+
+    /// <summary>
+    /// A timeout counts only while it names the step, the attempt and the deadline the saga is waiting on; the deadline
+    /// is compared to the microsecond because that is what bank_core keeps and the sweeper reads back.
+    /// </summary>
+    public bool IsWaitingOn(TransferStepTimedOut timeout) =>
+        timeout.Step == CurrentState
+        && timeout.Attempt == StepAttempt
+        && NextAttemptAt is { } deadline
+        && ToMicroseconds(timeout.DeadlineUtc) == ToMicroseconds(deadline);
+
+    public void StartStep(TransferStep step, TransferOptions options)
+    {
+        StepAttempt = 1;
+        CountAttempt(step);
+        ScheduleDeadline(options);
+    }
+
+    public void RetryStep(TransferStep step, string reason, string? actor, TransferOptions options)
+    {
+        StepAttempt++;
+        CountAttempt(step);
+        ScheduleDeadline(options);
+        Record(actor is null ? "StepResent" : "OperatorRetry", CurrentState, $"{step} attempt {StepAttempt}: {reason}", actor);
+    }
+
+    public void BeginAbort(AbortTransfer abort, TransferStep fence, TransferOptions options)
+    {
+        AbortedBy = abort.RequestedBy is null ? null : Fit(abort.RequestedBy, 100);
+        AbortReason = abort.Reason is null ? null : Fit(abort.Reason, 500);
+        Record("AbortRequested", CurrentState, $"fencing with {fence}: {abort.Reason}", abort.RequestedBy);
+        StartStep(fence, options);
+    }
+
+    public void BeginCompensation(string reasonCode, string reason, TransferOptions options)
+    {
+        ReasonCode = reasonCode;
+        ErrorMessage = reason;
+        AmountAtRisk = Amount;
+        StartStep(TransferStep.Reversal, options);
+    }
+
+    public void Finish(string status, string? reasonCode, string? reason)
+    {
+        Status = status;
+        ReasonCode = reasonCode;
+        ErrorMessage = reason;
+        CompletedAt = DateTime.UtcNow;
+        NextAttemptAt = null;
+    }
+
+    public string AbortMessage => $"aborted by {AbortedBy}: {AbortReason}";
+
+    /// <summary>
+    /// Another request under this transfer id: by fingerprint when both sides carry one, otherwise by the money-relevant
+    /// fields the saga keeps.
+    /// </summary>
+    public bool IsConflicting(TransferRequested request) =>
+        request.RequestHash is not null && RequestHash is not null
+            ? !string.Equals(request.RequestHash, RequestHash, StringComparison.Ordinal)
+            : request.FromAccount != FromAccount || request.ToAccount != ToAccount || request.Amount != Amount
+              || request.Currency != Currency || request.Description != Description;
+
+    public void RecordConflict(TransferRequested request) =>
+        Record("ConflictingRequest", CurrentState,
+            $"same reference, different request via {Fit(request.Channel ?? "unknown channel", 20)}: refused {ReasonCodes.DuplicateReference}; this transfer is unchanged",
+            Fit(request.RequestedBy, TransferRules.MaxRequestedByLength));
+
+    private void CountAttempt(TransferStep step)
+    {
+        switch (step)
+        {
+            case TransferStep.Debit: DebitAttempts++; break;
+            case TransferStep.Credit: CreditAttempts++; break;
+            case TransferStep.Reversal: ReversalAttempts++; break;
+            default: CancelAttempts++; break;
+        }
+    }
+
+    private void ScheduleDeadline(TransferOptions options)
+    {
+        var now = DateTime.UtcNow;
+        StepSentAt = now;
+        NextAttemptAt = now + options.Backoff(StepAttempt);
+    }
+
+    private static long ToMicroseconds(DateTime value) => value.Ticks / 10;
+
+    internal static string Fit(string? value, int length) => value is null ? "" : value.Length <= length ? value : value[..length];
+
+    // transfer_event.details is VARCHAR(1000), actor VARCHAR(100) and event_type VARCHAR(40): a timeline line must always
+    // be storable, or the transition it belongs to could never be saved.
     public void Record(string eventType, string? state, string? details, string? actor = null) =>
-        PendingTimeline.Add(new TransferTimelineEntry(eventType, state, null,
-            details is { Length: > 1000 } ? details[..1000] : details, actor is { Length: > 100 } ? actor[..100] : actor, DateTime.UtcNow));
+        Timeline.Add(new TransferEvent
+        {
+            TransferId = TransferId,
+            EventType = Cut(eventType, 40)!,
+            FromState = state,
+            Details = Cut(details, 1000),
+            Actor = Cut(actor, 100),
+            OccurredAt = DateTime.UtcNow,
+        });
+
+    /// <summary>A line's <see cref="TransferEvent.ToState"/> is the state the message left the transfer in, known only now.</summary>
+    IReadOnlyCollection<object> ISagaJournal.TakeNewRows()
+    {
+        var lines = Timeline.Skip(linesHandedOver).ToList();
+        foreach (var line in lines)
+        {
+            line.TransferId = TransferId;
+            line.ToState ??= CurrentState;
+        }
+
+        linesHandedOver = Timeline.Count;
+        return lines;
+    }
+
+    private static string? Cut(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }
 
-/// <summary>One line of a transfer's timeline: what happened, in which state, with which details.</summary>
-public record TransferTimelineEntry(string EventType, string? FromState, string? ToState, string? Details, string? Actor, DateTime OccurredAt);

@@ -1,5 +1,6 @@
 using Banking.Ledger.Data;
 using Banking.Messaging.Outbox;
+using Banking.ServiceDefaults;
 using MassTransit;
 using MassTransit.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,15 +43,15 @@ public sealed class LedgerCommandEndpointDefinition(LedgerQueues queues) : IEndp
 
         // First, ahead of retries, the inbox and the outbox: a command from anyone but the orchestrator never
         // reaches a consumer. The query queue is not guarded: queries move nothing and are open to requesters.
-        endpoint.UseFilter(new CommandSenderFilter(
-            context.GetRequiredService<IOptions<LedgerOptions>>().Value.CommandSender,
-            context.GetRequiredService<ILogger<CommandSenderFilter>>()));
+        endpoint.UseFilter(new BrokerSenderFilter(
+            CommandSenderRules.For(context.GetRequiredService<IOptions<LedgerOptions>>().Value.CommandSender),
+            context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
 
         // Deadlocks and lock timeouts under contention are retried within the outbox's transaction already;
         // this covers everything else that may pass, such as a broker hiccup while delivering the replies.
         endpoint.UseMessageRetry(retry =>
         {
-            retry.Ignore<CommandSenderRefusedException>();
+            retry.Ignore<BrokerSenderRefusedException>();
             retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
         endpoint.UseTransactionalOutbox<LedgerDbContext>(context);

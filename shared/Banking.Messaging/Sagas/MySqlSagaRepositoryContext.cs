@@ -35,6 +35,7 @@ public sealed class MySqlSagaRepositoryContext<TSaga, TMessage> : ConsumeContext
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         var entry = db.Set<TSaga>().Add(instance);
+        AddJournalRows(instance);
         try
         {
             await db.SaveChangesAsync(CancellationToken);
@@ -67,10 +68,21 @@ public sealed class MySqlSagaRepositoryContext<TSaga, TMessage> : ConsumeContext
     public async Task Save(SagaConsumeContext<TSaga> sagaContext)
     {
         db.Set<TSaga>().Add(sagaContext.Saga);
+        AddJournalRows(sagaContext.Saga);
         await db.SaveChangesAsync(CancellationToken);
     }
 
-    public async Task Update(SagaConsumeContext<TSaga> sagaContext) => await db.SaveChangesAsync(CancellationToken);
+    public async Task Update(SagaConsumeContext<TSaga> sagaContext)
+    {
+        AddJournalRows(sagaContext.Saga);
+        await db.SaveChangesAsync(CancellationToken);
+    }
+
+    /// <summary>The instance is tracked by this DbContext (added or loaded FOR UPDATE): its journal joins the same SaveChanges.</summary>
+    private void AddJournalRows(TSaga instance)
+    {
+        if (instance is ISagaJournal journal) db.AddRange(journal.TakeNewRows());
+    }
 
     public async Task Delete(SagaConsumeContext<TSaga> sagaContext)
     {

@@ -58,6 +58,32 @@ public sealed class Transfer_EndToEnd_Specs
     }
 
     [Test]
+    public async Task The_timeline_is_stored_with_each_step_and_names_the_state_each_step_led_to()
+    {
+        var from = await NewAccountAsync(1, 300.00m);
+        var to = await NewAccountAsync(2, 0.00m);
+        var id = NewId("timeline");
+
+        await platform.SubmitAsync(id, from, to, 30.00m);
+        await platform.WaitForFinalAsync(id);
+
+        // Stored by the saga repository in the saga's transaction (issue 19): what a line led to is known only at save time.
+        await using var connection = new MySqlConnector.MySqlConnection(platform.Core);
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand("SELECT event_type, from_state, to_state FROM transfer_event WHERE transfer_id = @id ORDER BY id", connection);
+        command.Parameters.AddWithValue("@id", id);
+        await using var reader = await command.ExecuteReaderAsync();
+        var lines = new List<(string, string?, string?)>();
+        while (await reader.ReadAsync()) lines.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+
+        // A step re-sent after the 2-second test timeout adds lines of its own; these three are there whatever the timing.
+        Assert.That(lines, Does.Contain(("TransferRequested", (string?)null, (string?)"Debiting"))
+            .And.Contain(("AccountDebited", (string?)"Debiting", (string?)"Crediting"))
+            .And.Contain(("AccountCredited", (string?)"Crediting", (string?)"Completed")), string.Join("; ", lines));
+        Assert.That(lines.Select(l => l.Item3), Has.None.Null, "every line names the state it led to");
+    }
+
+    [Test]
     public async Task Insufficient_funds_end_FAILED_and_move_nothing()
     {
         var from = await NewAccountAsync(1, 100.00m);

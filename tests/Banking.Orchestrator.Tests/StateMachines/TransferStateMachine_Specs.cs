@@ -226,8 +226,8 @@ public class TransferStateMachine_Specs
         {
             Assert.That(SentCount<DebitAccount>(), Is.EqualTo(1));
             Assert.That(transfer.Amount, Is.EqualTo(100m));
-            Assert.That(transfer.PendingTimeline.Count(e => e.EventType == "DuplicateRequest"), Is.EqualTo(1));
-            Assert.That(transfer.PendingTimeline.Count(e => e.EventType == "ConflictingRequest"), Is.EqualTo(1));
+            Assert.That(transfer.Timeline.Count(e => e.EventType == "DuplicateRequest"), Is.EqualTo(1));
+            Assert.That(transfer.Timeline.Count(e => e.EventType == "ConflictingRequest"), Is.EqualTo(1));
             Assert.That(PublishedCount<TransferRequestConflicted>(), Is.EqualTo(1));
         });
     }
@@ -295,7 +295,7 @@ public class TransferStateMachine_Specs
             Assert.That(transfer.CurrentState, Is.EqualTo("Completed"));
             Assert.That(SentCount<ReverseDebit>(), Is.Zero);
             Assert.That(PublishedCount<TransferCompleted>(), Is.EqualTo(1));
-            Assert.That(transfer.PendingTimeline.Count(e => e.EventType.StartsWith("Ignored", StringComparison.Ordinal)), Is.EqualTo(4));
+            Assert.That(transfer.Timeline.Count(e => e.EventType.StartsWith("Ignored", StringComparison.Ordinal)), Is.EqualTo(4));
         });
     }
 
@@ -367,7 +367,7 @@ public class TransferStateMachine_Specs
 
         var transfer = saga.Sagas.Contains(correlationId)!;
         Assert.That(SentCount<DebitAccount>(), Is.EqualTo(2));
-        Assert.That(transfer.PendingTimeline.Single(e => e.EventType == "OperatorRetry").Actor, Is.EqualTo("ops.alice"));
+        Assert.That(transfer.Timeline.Single(e => e.EventType == "OperatorRetry").Actor, Is.EqualTo("ops.alice"));
     }
 
     [Test]
@@ -388,7 +388,7 @@ public class TransferStateMachine_Specs
         {
             Assert.That(transfer.ReasonCode, Is.EqualTo(ReasonCodes.AbortedByOperator));
             Assert.That(transfer.AbortedBy, Is.EqualTo("ops.bob"));
-            Assert.That(transfer.PendingTimeline.Single(e => e.EventType == "AbortRequested").Actor, Is.EqualTo("ops.bob"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "AbortRequested").Actor, Is.EqualTo("ops.bob"));
         });
     }
 
@@ -456,7 +456,7 @@ public class TransferStateMachine_Specs
         Assert.Multiple(() =>
         {
             Assert.That(transfer.CurrentState, Is.EqualTo("Completed"));
-            Assert.That(transfer.PendingTimeline.Select(e => e.EventType), Does.Contain("AbortRefused").And.Contain("RetryRefused"));
+            Assert.That(transfer.Timeline.Select(e => e.EventType), Does.Contain("AbortRefused").And.Contain("RetryRefused"));
             Assert.That(SentCount<CancelCredit>(), Is.Zero);
         });
     }

@@ -1,0 +1,50 @@
+using Banking.Contracts;
+using Banking.Contracts.Ledger;
+using Banking.Messaging.Outbox;
+using Banking.Orchestrator.Data;
+using Banking.ServiceDefaults;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Banking.Orchestrator.StateMachines;
+
+/// <summary>The saga's endpoint, <c>transfer-state</c>, and how a message there is made durable.</summary>
+public sealed class TransferStateDefinition : SagaDefinition<TransferState>
+{
+    public TransferStateDefinition() => EndpointName = Endpoints.TransferSaga;
+
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<TransferState> sagaConfigurator, IRegistrationContext context)
+    {
+        // First, ahead of retries and the outbox: a ledger reply from anyone but that ledger's login never reaches the saga.
+        endpointConfigurator.UseFilter(new BrokerSenderFilter(
+            LedgerReplyRules(context.GetRequiredService<IOptions<TransferOptions>>().Value),
+            context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
+
+        // Two first events for one transfer may both find no row; the loser's insert fails on the unique key and its
+        // retry loads the row the winner created.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<BrokerSenderRefusedException>();
+            retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+        });
+        // The saga row, its timeline, the inbox row and the steps it sends commit in one transaction.
+        endpointConfigurator.UseTransactionalOutbox<CoreDbContext>(context);
+    }
+
+    public static readonly EventId LedgerReplyRefused = new(4032, "TransferLedgerReplySenderRefused");
+
+    /// <summary>
+    /// A ledger's answer moves the saga (a forged AccountCredited would complete a transfer never credited), so each is
+    /// believed only from the ledger that gives it. Requests, operator commands and timeouts are not ledger replies and
+    /// keep their own guards.
+    /// </summary>
+    public static BrokerSenderRules LedgerReplyRules(TransferOptions options) =>
+        new BrokerSenderRules("ledger reply", LedgerReplyRefused)
+            .Require<AccountDebited>(options.DebitLedgerSender, m => m.TransferId)
+            .Require<DebitRejected>(options.DebitLedgerSender, m => m.TransferId)
+            .Require<DebitReversed>(options.DebitLedgerSender, m => m.TransferId)
+            .Require<DebitCancelled>(options.DebitLedgerSender, m => m.TransferId)
+            .Require<AccountCredited>(options.CreditLedgerSender, m => m.TransferId)
+            .Require<CreditRejected>(options.CreditLedgerSender, m => m.TransferId)
+            .Require<CreditCancelled>(options.CreditLedgerSender, m => m.TransferId);
+}
