@@ -8,7 +8,7 @@ namespace Banking.Orchestrator.StateMachines;
 
 /// <summary>
 /// Drives one transfer: debit the source in DB1, credit the destination in DB2, and reverse the debit when
-/// the credit is definitely refused. It reads like the state table of ARCHITECTURE.md. Every step is sent
+/// the credit is definitely refused. It reads like the state table of docs/ARCHITECTURE.md. Every step is sent
 /// together with the saga's new state (one transaction through the outbox); a step without an answer by its
 /// deadline is sent again by the sweeper (<see cref="TransferStepTimedOut"/>), and the ledger applies it once.
 /// The clauses the table repeats per state are in TransferStateMachine.Clauses.cs.
