@@ -1,6 +1,6 @@
+using Banking.Messaging;
 using Banking.Orchestrator.Apis;
 using Banking.Orchestrator.Dashboard;
-using Banking.Messaging;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.Extensions;
 using Banking.ServiceDefaults;

@@ -1,6 +1,6 @@
-using Banking.Testing;
 using System.Diagnostics;
 using System.Text.Json;
+using Banking.Testing;
 
 namespace Banking.FaultSuite;
 

@@ -1,4 +1,3 @@
-using Banking.ServiceDefaults.Security;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
@@ -6,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Banking.Gateway.Security;
 using Banking.Gateway.Tests.Support;
+using Banking.ServiceDefaults.Security;
 using Banking.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

@@ -1,10 +1,10 @@
-using Banking.ServiceDefaults.Security;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Banking.Gateway.Apis;
 using Banking.Gateway.Tests.Support;
+using Banking.ServiceDefaults.Security;
 using Banking.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;

@@ -1,8 +1,8 @@
-using Banking.ServiceDefaults.Security;
 using System.Net;
 using System.Text.Json;
 using Banking.Contracts.Accounts;
 using Banking.Gateway.Tests.Support;
+using Banking.ServiceDefaults.Security;
 using Banking.Testing;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;
 

@@ -1,8 +1,8 @@
-using Banking.ServiceDefaults.Security;
 using System.Net;
 using System.Net.Http.Headers;
 using Banking.Gateway.Security;
 using Banking.Gateway.Tests.Support;
+using Banking.ServiceDefaults.Security;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;
 
 namespace Banking.Gateway.Tests;

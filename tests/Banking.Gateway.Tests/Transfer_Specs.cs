@@ -1,10 +1,10 @@
-using Banking.ServiceDefaults.Security;
 using System.Net;
 using System.Text.Json;
 using Banking.Contracts.Transfers;
 using Banking.Gateway.Security;
 using Banking.Gateway.Tests.Support;
 using Banking.Gateway.Transfers;
+using Banking.ServiceDefaults.Security;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;
 
 namespace Banking.Gateway.Tests;

@@ -1,8 +1,8 @@
-using Banking.ServiceDefaults.Security;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Banking.Gateway.Tests.Support;
+using Banking.ServiceDefaults.Security;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;
 
 namespace Banking.Gateway.Tests;

@@ -1,9 +1,9 @@
-using Banking.ServiceDefaults.Security;
 using Banking.Contracts;
 using Banking.Gateway.Accounts;
 using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
 using Banking.ServiceDefaults;
+using Banking.ServiceDefaults.Security;
 
 namespace Banking.Gateway.Apis;
 

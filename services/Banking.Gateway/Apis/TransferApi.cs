@@ -1,4 +1,3 @@
-using Banking.ServiceDefaults.Security;
 using Banking.Contracts;
 using Banking.Contracts.Transfers;
 using Banking.Gateway.Accounts;
@@ -6,6 +5,7 @@ using Banking.Gateway.Extensions;
 using Banking.Gateway.Security;
 using Banking.Gateway.Transfers;
 using Banking.ServiceDefaults;
+using Banking.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
 
 namespace Banking.Gateway.Apis;

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
-using Banking.ServiceDefaults;
 
 namespace Banking.Gateway.Extensions;
 

@@ -1,6 +1,6 @@
-using Banking.ServiceDefaults.Security;
 using System.Text;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;

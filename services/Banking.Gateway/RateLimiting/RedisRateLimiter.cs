@@ -1,8 +1,8 @@
 using System.Globalization;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using Banking.ServiceDefaults;
 
 namespace Banking.Gateway.RateLimiting;
 

@@ -1,8 +1,8 @@
 using System.Text.Encodings.Web;
+using Banking.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Banking.ServiceDefaults;
 
 namespace Banking.Gateway.Security;
 

@@ -1,5 +1,5 @@
-using Banking.ServiceDefaults.Security;
 using System.Security.Claims;
+using Banking.ServiceDefaults.Security;
 
 namespace Banking.Gateway.Security;
 

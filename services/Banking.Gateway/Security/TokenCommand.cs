@@ -1,6 +1,6 @@
-using Banking.ServiceDefaults.Security;
 using System.Security.Claims;
 using System.Text;
+using Banking.ServiceDefaults.Security;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 

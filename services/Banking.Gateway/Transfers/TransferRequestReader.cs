@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Unicode;
 using System.Text.Json;
+using System.Text.Unicode;
 using Banking.Contracts;
 using Banking.ServiceDefaults;
 

@@ -14,14 +14,14 @@ public static class TransferCommands
     /// <summary>Sends the command of <paramref name="step"/> to the ledger that owns the account it touches.</summary>
     public static EventActivityBinder<TransferState, T> SendStep<T>(this EventActivityBinder<TransferState, T> binder, TransferStep step)
         where T : class => step switch
-    {
-        TransferStep.Debit => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => Debit(context.Saga)),
-        TransferStep.Credit => binder.Send(Endpoints.Queue(Endpoints.CreditLedger), context => Credit(context.Saga)),
-        TransferStep.Reversal => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => Reverse(context.Saga)),
-        TransferStep.CancelDebit => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => CancelDebit(context.Saga)),
-        TransferStep.CancelCredit => binder.Send(Endpoints.Queue(Endpoints.CreditLedger), context => CancelCredit(context.Saga)),
-        _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a ledger step"),
-    };
+        {
+            TransferStep.Debit => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => Debit(context.Saga)),
+            TransferStep.Credit => binder.Send(Endpoints.Queue(Endpoints.CreditLedger), context => Credit(context.Saga)),
+            TransferStep.Reversal => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => Reverse(context.Saga)),
+            TransferStep.CancelDebit => binder.Send(Endpoints.Queue(Endpoints.DebitLedger), context => CancelDebit(context.Saga)),
+            TransferStep.CancelCredit => binder.Send(Endpoints.Queue(Endpoints.CreditLedger), context => CancelCredit(context.Saga)),
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a ledger step"),
+        };
 
     public static DebitAccount Debit(TransferState saga) => new()
     {

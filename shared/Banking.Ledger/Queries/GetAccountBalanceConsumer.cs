@@ -1,9 +1,9 @@
 using System.Data.Common;
 using Banking.Contracts.Accounts;
-using LedgerDbContext = Banking.Ledger.Data.LedgerDbContext;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using LedgerDbContext = Banking.Ledger.Data.LedgerDbContext;
 
 namespace Banking.Ledger.Queries;
 

@@ -1,6 +1,6 @@
-using Banking.ServiceDefaults.Security;
 using System.Net.Http.Headers;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults.Security;
 using Banking.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

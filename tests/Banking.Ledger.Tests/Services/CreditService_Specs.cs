@@ -1,8 +1,8 @@
-using Banking.Testing;
 using Banking.Contracts;
 using Banking.Contracts.Accounts;
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Tests.Support;
+using Banking.Testing;
 
 namespace Banking.Ledger.Tests.Services;
 

@@ -1,9 +1,9 @@
-using Banking.Testing;
 using System.Diagnostics;
 using Banking.Contracts;
 using Banking.Contracts.Accounts;
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Tests.Support;
+using Banking.Testing;
 
 namespace Banking.Ledger.Tests.Services;
 

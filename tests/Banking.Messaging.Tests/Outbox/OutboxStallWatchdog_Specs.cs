@@ -1,6 +1,6 @@
-using Banking.Testing;
 using Banking.Messaging.Outbox;
 using Banking.Messaging.Tests.Support;
+using Banking.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

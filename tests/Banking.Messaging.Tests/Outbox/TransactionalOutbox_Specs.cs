@@ -1,5 +1,5 @@
-using Banking.Testing;
 using Banking.Messaging.Tests.Support;
+using Banking.Testing;
 using MassTransit;
 
 namespace Banking.Messaging.Tests.Outbox;

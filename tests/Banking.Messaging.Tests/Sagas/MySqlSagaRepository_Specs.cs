@@ -1,7 +1,7 @@
-using Banking.Testing;
 using Banking.Messaging.Outbox;
 using Banking.Messaging.Sagas;
 using Banking.Messaging.Tests.Support;
+using Banking.Testing;
 using MassTransit;
 
 namespace Banking.Messaging.Tests.Sagas;
