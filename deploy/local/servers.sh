@@ -34,6 +34,23 @@ fail() { echo "[servers] ERROR: $*" >&2; exit 1; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
 
+# A server whose process lives but does not answer (a busy machine, a wedged node) is stopped before a new one starts:
+# removing its pid file alone would leave it running, unowned, with its port and data folder.
+stop_unanswering() {
+  local pidfile="$1" what="$2" pid
+  alive "$pidfile" || return 0
+  pid="$(cat "$pidfile")"
+  log "$what (pid $pid) is running but not answering; stopping it before starting again"
+  # CONT as well: a paused process handles TERM only once it runs again.
+  kill -TERM "$pid" 2>/dev/null || true
+  kill -CONT "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
+    sleep 0.2
+  done
+}
+
 # wait_for LIMIT_SECONDS DESCRIPTION LOGFILE COMMAND...
 wait_for() {
   local limit="$1" what="$2" logfile="$3"
@@ -103,6 +120,7 @@ mysql_up() {
     log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
     return
   fi
+  stop_unanswering "$dir/mariadbd.pid" "mysql$n"
   rm -f "$dir/mariadbd.pid"
   mkdir -p "$dir"
   if [ ! -d "$dir/data/mysql" ]; then
@@ -237,6 +255,7 @@ rabbit_up() {
     log "rabbitmq already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
     return
   fi
+  stop_unanswering "$dir/rabbitmq.pid" "rabbitmq"
   rm -f "$dir/rabbitmq.pid"
   mkdir -p "$dir/mnesia" "$dir/log"
   cat > "$dir/rabbitmq.conf" <<EOF
@@ -353,6 +372,7 @@ redis_up() {
     log "redis already up (port $REDIS_PORT, pid $(cat "$dir/redis.pid"))"
     return
   fi
+  stop_unanswering "$dir/redis.pid" "redis"
   rm -f "$dir/redis.pid"
   mkdir -p "$dir"
   # The users live in a 0600 file rather than on the command line, which every local user can read in ps.
