@@ -1,6 +1,5 @@
 using Banking.CreditService;
-using Banking.Ledger.Data;
-using Banking.Messaging;
+using Banking.Ledger;
 using Banking.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,13 +7,6 @@ builder.AddServiceDefaults();
 builder.AddCreditService();
 
 var app = builder.Build();
-if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<LedgerDbContext>();
-
-app.UseErrorAnswers();
-app.MapDefaultEndpoints();
-await app.RunAsync();
-// Not `return 0`: that would overwrite the exit code a component set while stopping the service (the outbox
-// watchdog's 75 after a stall), and the supervisor's Restart=on-failure would never see it.
-return Environment.ExitCode;
+return await app.RunLedgerServiceAsync(args);
 
 public partial class Program;

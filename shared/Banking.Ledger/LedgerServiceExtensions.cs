@@ -5,6 +5,7 @@ using Banking.Messaging;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,7 @@ public static class LedgerServiceExtensions
 
     /// <summary>
     /// The ledger database (<c>ConnectionStrings:Ledger</c>) and the bus: <paramref name="ledgerQueue"/> takes the
-    /// service's ledger commands behind the transactional outbox; <paramref name="balanceQueue"/> answers read-only
+    /// service's ledger commands behind the transactional outbox; <paramref name="queryQueue"/> answers read-only
     /// questions (balances, a transfer's rows, the outbox backlog) outside it. How durable each queue is lives in its
     /// definitions: <see cref="LedgerCommandEndpointDefinition"/>, <see cref="LedgerQueryConsumerDefinition{TConsumer}"/>;
     /// <paramref name="addLedgerConsumers"/> registers the command consumers with <see cref="LedgerCommandConsumerDefinition{TConsumer}"/>.
@@ -30,12 +31,12 @@ public static class LedgerServiceExtensions
         this IHostApplicationBuilder builder,
         LedgerDatabaseId database,
         string ledgerQueue,
-        string balanceQueue,
+        string queryQueue,
         Action<IBusRegistrationConfigurator> addLedgerConsumers)
     {
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(new LedgerIdentity(database));
-        builder.Services.AddSingleton(new LedgerQueues(ledgerQueue, balanceQueue));
+        builder.Services.AddSingleton(new LedgerQueues(ledgerQueue, queryQueue));
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the ledger database of {database} is required.");
@@ -69,6 +70,22 @@ public static class LedgerServiceExtensions
         var database = services.GetRequiredService<LedgerIdentity>().Database;
         var created = await db.SeedDemoAccountsAsync(database, cancellationToken);
         services.GetRequiredService<ILogger<DatabaseInitializer<LedgerDbContext>>>().LogInformation("Ledger {Database} demo accounts: {Created} created", database, created);
+    }
+
+    /// <summary>
+    /// A ledger service's life once built, the same for DebitService and CreditService: the <c>migrate</c> command, or
+    /// serve until stopped. The result is the process's exit code.
+    /// </summary>
+    public static async Task<int> RunLedgerServiceAsync(this WebApplication app, string[] args)
+    {
+        if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<LedgerDbContext>();
+
+        app.UseErrorAnswers();
+        app.MapDefaultEndpoints();
+        await app.RunAsync();
+        // Not 0: that would overwrite the exit code a component set while stopping the service (the outbox
+        // watchdog's 75 after a stall), and the supervisor's Restart=on-failure would never see it.
+        return Environment.ExitCode;
     }
 }
 
