@@ -9,21 +9,8 @@ namespace Banking.Security.Tests.Saga;
 /// transfer that owns the id is untouched and not re-announced.
 /// </summary>
 [TestFixture]
-public sealed class ReusedTransferId_Specs
+public sealed class ReusedTransferId_Specs : SagaPlatformSpecs
 {
-    private TransferPlatform platform = null!;
-    private OutcomeListener outcomes = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        platform = await SagaPlatform.GetAsync();
-        outcomes = await OutcomeListener.StartAsync(platform.Broker);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop() => await outcomes.DisposeAsync();
-
     [Test]
     public async Task A_reused_transfer_id_with_another_amount_is_refused_as_DUPLICATE_REFERENCE_and_moves_nothing()
     {

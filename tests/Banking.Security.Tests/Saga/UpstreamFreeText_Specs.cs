@@ -8,21 +8,8 @@ namespace Banking.Security.Tests.Saga;
 /// now bounded at the edge and such a request is answered with a FAILED transfer and TransferFailed.
 /// </summary>
 [TestFixture]
-public sealed class UpstreamFreeText_Specs
+public sealed class UpstreamFreeText_Specs : SagaPlatformSpecs
 {
-    private TransferPlatform platform = null!;
-    private OutcomeListener outcomes = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        platform = await SagaPlatform.GetAsync();
-        outcomes = await OutcomeListener.StartAsync(platform.Broker);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop() => await outcomes.DisposeAsync();
-
     [Test]
     public async Task A_requested_by_longer_than_its_column_gets_a_FAILED_transfer_and_an_answer_not_silence()
     {

@@ -8,21 +8,8 @@ namespace Banking.Security.Tests.Saga;
 /// transfer and tells the sender with TransferFailed, and no ledger sees a thing.
 /// </summary>
 [TestFixture]
-public sealed class UpstreamTransferRules_Specs
+public sealed class UpstreamTransferRules_Specs : SagaPlatformSpecs
 {
-    private TransferPlatform platform = null!;
-    private OutcomeListener outcomes = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        platform = await SagaPlatform.GetAsync();
-        outcomes = await OutcomeListener.StartAsync(platform.Broker);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop() => await outcomes.DisposeAsync();
-
     private static string Body(string transferId, string from, string to, string amountJson, string currency = "CNY") =>
         $$"""{"transfer_id":"{{transferId}}","from_account":"{{from}}","to_account":"{{to}}","amount":{{amountJson}},"currency":"{{currency}}","description":"upstream rules","requested_by":"core-batch"}""";
 
