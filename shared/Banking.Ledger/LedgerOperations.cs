@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Ledger.Data;
+using Banking.Messaging.Groups;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
@@ -15,10 +16,12 @@ namespace Banking.Ledger;
 /// operation). A claim that exists is the answer, whatever arrives again; a new claim is inserted in the same
 /// statement batch as the balance change, so two deliveries of one operation can never both apply it.
 ///
-/// The SQL is written by hand because EF Core cannot say <c>FOR UPDATE</c>, and because this is the hot path:
-/// one round trip to read and lock, one to write.
+/// The SQL is written by hand because EF Core cannot say <c>FOR UPDATE</c>, and because this is the hot path.
+/// Behind the group commit (<see cref="GroupMembership"/>) the whole group's accounts are locked and its recorded
+/// operations read in one round trip, and what the group's operations write goes out in its closing batch
+/// (<see cref="GroupLedgerStore"/>); called on its own, each step is its own statement (<see cref="SqlLedgerStore"/>).
 /// </summary>
-public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
+public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, GroupMembership? membership = null)
 {
     public LedgerOperations(LedgerDbContext db) : this(db, TimeProvider.System)
     {
@@ -45,29 +48,29 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     /// </summary>
     public async Task<LedgerResult> ReverseDebitAsync(string transferId, string accountNo, CancellationToken cancellationToken = default)
     {
-        var (connection, transaction) = Ambient();
-        var existing = await ReadClaimAsync(connection, transaction, transferId, LedgerOperationKinds.ReverseDebit, cancellationToken);
+        var store = await StoreAsync(cancellationToken);
+        var existing = await store.ReadClaimAsync(transferId, LedgerOperationKinds.ReverseDebit, cancellationToken);
         if (existing is not null) return existing with { IsReplay = true };
 
-        var debit = await ReadClaimAsync(connection, transaction, transferId, LedgerOperationKinds.Debit, cancellationToken)
-            ?? await FenceAsync(connection, transaction, transferId, LedgerOperationKinds.Debit, accountNo, cancellationToken);
+        var debit = await store.ReadClaimAsync(transferId, LedgerOperationKinds.Debit, cancellationToken)
+            ?? await FenceAsync(store, transferId, LedgerOperationKinds.Debit, accountNo, cancellationToken);
 
         var now = Now();
         if (debit.Outcome != LedgerOutcomes.Applied)
         {
             var noop = new LedgerResult(transferId, LedgerOperationKinds.ReverseDebit, accountNo, debit.Amount, debit.Currency, LedgerOutcomes.NoOp,
                 null, $"the debit was {debit.Outcome.ToLowerInvariant()}, nothing to give back", null, null, null, null, now);
-            return await InsertClaimAsync(connection, transaction, noop, change: null, cancellationToken);
+            return await store.InsertClaimAsync(noop, change: null, cancellationToken);
         }
 
-        var account = await LockAccountAsync(connection, transaction, debit.AccountNo, cancellationToken)
+        var account = await store.LockAccountAsync(debit.AccountNo, cancellationToken)
             ?? throw new InvalidOperationException($"account of applied debit {transferId} has disappeared");
         var before = account.Balance;
         var after = before + debit.Amount;
         var seqNo = NewSeqNo();
         var result = new LedgerResult(transferId, LedgerOperationKinds.ReverseDebit, debit.AccountNo, debit.Amount, debit.Currency, LedgerOutcomes.Applied,
             null, null, null, before, after, seqNo, now);
-        return await InsertClaimAsync(connection, transaction, result,
+        return await store.InsertClaimAsync(result,
             new BalanceChange(account, "REVCR", "C", $"reversal of transfer {transferId}"), cancellationToken);
     }
 
@@ -81,15 +84,15 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
         if (operation is not (LedgerOperationKinds.Debit or LedgerOperationKinds.Credit))
             throw new ArgumentOutOfRangeException(nameof(operation), operation, "only a debit or a credit can be cancelled");
 
-        var (connection, transaction) = Ambient();
-        return await ReadClaimAsync(connection, transaction, transferId, operation, cancellationToken)
-            ?? await FenceAsync(connection, transaction, transferId, operation, accountNo, cancellationToken);
+        var store = await StoreAsync(cancellationToken);
+        return await store.ReadClaimAsync(transferId, operation, cancellationToken)
+            ?? await FenceAsync(store, transferId, operation, accountNo, cancellationToken);
     }
 
     private async Task<LedgerResult> ApplyAsync(string operation, string transferId, string accountNo, decimal amount, string currency, string? narrative, CancellationToken cancellationToken)
     {
-        var (connection, transaction) = Ambient();
-        var existing = await ReadClaimAsync(connection, transaction, transferId, operation, cancellationToken);
+        var store = await StoreAsync(cancellationToken);
+        var existing = await store.ReadClaimAsync(transferId, operation, cancellationToken);
         if (existing is not null) return existing with { IsReplay = true };
 
         var now = Now();
@@ -98,9 +101,9 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
             new(transferId, operation, accountNo, recordedAmount, Fit(currency, 3), LedgerOutcomes.Rejected, code, reason, available, null, null, null, now);
 
         if (!IsWellFormed(amount))
-            return await InsertClaimAsync(connection, transaction, Reject(ReasonCodes.ValidationError, $"amount {amount} must be greater than 0 with at most 2 decimal places"), null, cancellationToken);
+            return await store.InsertClaimAsync(Reject(ReasonCodes.ValidationError, $"amount {amount} must be greater than 0 with at most 2 decimal places"), null, cancellationToken);
 
-        var account = await LockAccountAsync(connection, transaction, accountNo, cancellationToken);
+        var account = await store.LockAccountAsync(accountNo, cancellationToken);
         LedgerResult result;
         if (account is null)
         {
@@ -127,115 +130,33 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
             var after = operation == LedgerOperationKinds.Debit ? account.Balance - amount : account.Balance + amount;
             result = new LedgerResult(transferId, operation, accountNo, amount, currency, LedgerOutcomes.Applied, null, null, null, account.Balance, after, NewSeqNo(), now);
             var (type, indicator) = operation == LedgerOperationKinds.Debit ? ("TRFDR", "D") : ("TRFCR", "C");
-            return await InsertClaimAsync(connection, transaction, result, new BalanceChange(account, type, indicator, narrative), cancellationToken);
+            return await store.InsertClaimAsync(result, new BalanceChange(account, type, indicator, narrative), cancellationToken);
         }
 
-        return await InsertClaimAsync(connection, transaction, result, null, cancellationToken);
+        return await store.InsertClaimAsync(result, null, cancellationToken);
     }
 
     /// <summary>Claims the operation as cancelled; if another delivery claimed it first, that claim is the answer.</summary>
-    private async Task<LedgerResult> FenceAsync(MySqlConnection connection, MySqlTransaction transaction, string transferId, string operation, string accountNo, CancellationToken cancellationToken)
+    private async Task<LedgerResult> FenceAsync(ILedgerStore store, string transferId, string operation, string accountNo, CancellationToken cancellationToken)
     {
         var fence = new LedgerResult(transferId, operation, accountNo, 0m, "", LedgerOutcomes.Cancelled, ReasonCodes.Cancelled,
             "fenced by a cancel before it was applied", null, null, null, null, Now());
-        return await InsertClaimAsync(connection, transaction, fence, null, cancellationToken);
+        return await store.InsertClaimAsync(fence, null, cancellationToken);
     }
 
-    /// <summary>
-    /// Inserts the claim and, for an applied operation, the balance update and the history row, in one batch. A
-    /// duplicate claim stops the batch at its first statement (nothing else runs) and the recorded claim is returned.
-    /// </summary>
-    private async Task<LedgerResult> InsertClaimAsync(MySqlConnection connection, MySqlTransaction transaction, LedgerResult result, BalanceChange? change, CancellationToken cancellationToken)
+    private async Task<ILedgerStore> StoreAsync(CancellationToken cancellationToken)
     {
-        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
-        command.CommandText = """
-            INSERT INTO ledger_operation (transfer_id, operation, account_no, amount, currency, outcome, reason_code, reason,
-                available_balance, balance_before, balance_after, seq_no, created_at)
-            VALUES (@transfer, @operation, @account, @amount, @currency, @outcome, @code, @reason, @available, @before, @after, @seq, @now);
-            """;
-        command.Parameters.AddWithValue("@transfer", result.TransferId);
-        command.Parameters.AddWithValue("@operation", result.Operation);
-        command.Parameters.AddWithValue("@account", Fit(result.AccountNo, 50));
-        command.Parameters.AddWithValue("@amount", result.Amount);
-        command.Parameters.AddWithValue("@currency", result.Currency);
-        command.Parameters.AddWithValue("@outcome", result.Outcome);
-        command.Parameters.AddWithValue("@code", result.ReasonCode);
-        command.Parameters.AddWithValue("@reason", result.Reason is null ? null : Fit(result.Reason, 500));
-        command.Parameters.AddWithValue("@available", result.AvailableBalance);
-        command.Parameters.AddWithValue("@before", result.BalanceBefore);
-        command.Parameters.AddWithValue("@after", result.BalanceAfter);
-        command.Parameters.AddWithValue("@seq", result.SeqNo);
-        command.Parameters.AddWithValue("@now", result.AtUtc);
-
-        if (change is not null)
+        if (membership?.Current is { } group)
         {
-            command.CommandText += """
-                UPDATE rb_acct_balance SET TOTAL_AMOUNT = @after, LAST_CHANGE_DATE = @nowSeconds WHERE INTERNAL_KEY = @key;
-                INSERT INTO rb_tran_hist (SEQ_NO, INTERNAL_KEY, CLIENT_NO, BASE_ACCT_NO, TRAN_TYPE, TRAN_AMT, PREVIOUS_BAL_AMT, ACTUAL_BAL,
-                    CR_DR_IND, TRAN_DATE, REFERENCE, NARRATIVE, TRAN_STATUS)
-                VALUES (@seq, @key, @client, @account, @type, @amount, @before, @after, @indicator, @nowSeconds, @transfer, @narrative, 'N');
-                """;
-            command.Parameters.AddWithValue("@nowSeconds", WholeSeconds(result.AtUtc));
-            command.Parameters.AddWithValue("@key", change.Account.InternalKey);
-            command.Parameters.AddWithValue("@client", change.Account.ClientNo);
-            command.Parameters.AddWithValue("@type", change.TranType);
-            command.Parameters.AddWithValue("@indicator", change.Indicator);
-            command.Parameters.AddWithValue("@narrative", change.Narrative is null ? null : Fit(change.Narrative, 500));
+            var store = group.Participant(g => new GroupLedgerStore(g));
+            await store.EnsureLoadedAsync(cancellationToken);
+            return store;
         }
 
-        try
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return result;
-        }
-        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
-        {
-            // Another delivery of the same operation committed its claim while we were deciding; its outcome stands.
-            var winner = await ReadClaimAsync(connection, transaction, result.TransferId, result.Operation, cancellationToken)
-                ?? throw new InvalidOperationException($"claim {result.TransferId}/{result.Operation} reported as duplicate but not found", e);
-            return winner with { IsReplay = true };
-        }
-    }
-
-    private static async Task<LedgerResult?> ReadClaimAsync(MySqlConnection connection, MySqlTransaction transaction, string transferId, string operation, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand("""
-            SELECT account_no, amount, currency, outcome, reason_code, reason, available_balance, balance_before, balance_after, seq_no, created_at
-            FROM ledger_operation WHERE transfer_id = @transfer AND operation = @operation
-            """, connection, transaction);
-        command.Parameters.AddWithValue("@transfer", transferId);
-        command.Parameters.AddWithValue("@operation", operation);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-
-        decimal? Decimal(int i) => reader.IsDBNull(i) ? null : reader.GetDecimal(i);
-        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-        return new LedgerResult(transferId, operation, reader.GetString(0), reader.GetDecimal(1), reader.GetString(2), reader.GetString(3),
-            Text(4), Text(5), Decimal(6), Decimal(7), Decimal(8), Text(9), DateTime.SpecifyKind(reader.GetDateTime(10), DateTimeKind.Utc));
-    }
-
-    /// <summary>Locks the account's balance row for the rest of the transaction: concurrent operations on one account queue here.</summary>
-    private static async Task<LockedAccount?> LockAccountAsync(MySqlConnection connection, MySqlTransaction transaction, string accountNo, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand("""
-            SELECT a.INTERNAL_KEY, a.CLIENT_NO, a.ACCT_CCY, a.ACCT_STATUS, b.TOTAL_AMOUNT
-            FROM rb_acct a JOIN rb_acct_balance b ON b.INTERNAL_KEY = a.INTERNAL_KEY
-            WHERE a.BASE_ACCT_NO = @account ORDER BY a.INTERNAL_KEY LIMIT 1
-            FOR UPDATE
-            """, connection, transaction);
-        command.Parameters.AddWithValue("@account", accountNo);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new LockedAccount(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? "CNY" : reader.GetString(2),
-            reader.IsDBNull(3) ? "A" : reader.GetString(3), reader.IsDBNull(4) ? 0m : reader.GetDecimal(4));
-    }
-
-    private (MySqlConnection Connection, MySqlTransaction Transaction) Ambient()
-    {
         // Money never moves outside a transaction: the caller's transaction also holds the reply in the outbox.
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as MySqlTransaction
             ?? throw new InvalidOperationException("ledger operations run inside a transaction on the LedgerDbContext (a consumer's outbox opens it)");
-        return ((MySqlConnection)transaction.Connection!, transaction);
+        return new SqlLedgerStore((MySqlConnection)transaction.Connection!, transaction);
     }
 
     // datetime(6) keeps microseconds: what we store is what we answer with, to the tick.
@@ -246,7 +167,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
     }
 
     // The seed's DATETIME columns keep whole seconds and MySQL would round up a fraction: a change is never dated later than it happened.
-    private static DateTime WholeSeconds(DateTime at) => new(at.Ticks - at.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+    internal static DateTime WholeSeconds(DateTime at) => new(at.Ticks - at.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
     private static readonly decimal MaxBalance = TransferRules.MaxRepresentableAmount;
 
@@ -255,10 +176,6 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock)
 
     private static string NewSeqNo() => Guid.CreateVersion7().ToString("N");
 
-    private static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
-
-    private sealed record LockedAccount(long InternalKey, string ClientNo, string Currency, string Status, decimal Balance);
-
-    private sealed record BalanceChange(LockedAccount Account, string TranType, string Indicator, string? Narrative);
+    internal static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
 }
 

@@ -2,6 +2,7 @@ using Banking.Ledger.Commands;
 using Banking.Ledger.Data;
 using Banking.Ledger.Queries;
 using Banking.Messaging;
+using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
 using MassTransit;
@@ -41,7 +42,7 @@ public static class LedgerServiceExtensions
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the ledger database of {database} is required.");
         builder.Services.AddDbContext<LedgerDbContext>(options => options.UseBankingMySql(connectionString, LedgerDbContext.MigrationsHistoryTable, typeof(LedgerDbContext).Assembly));
-        builder.Services.AddScoped<LedgerOperations>();
+        builder.Services.AddScoped(services => new LedgerOperations(services.GetRequiredService<LedgerDbContext>(), TimeProvider.System, services.GetService<GroupMembership>()));
         builder.AddMySqlReadiness("ledger-db", ConnectionStringName);
 
         // Hosted services start one after the other in registration order: the schema is current before the bus

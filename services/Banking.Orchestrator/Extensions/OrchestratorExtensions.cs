@@ -35,6 +35,7 @@ public static class OrchestratorExtensions
         builder.Services.AddDatabaseInitializer(new DatabaseInitialization<CoreDbContext>("bank_core",
             services => services.GetRequiredService<IOptions<CoreDatabaseOptions>>().Value.MigrateAtStart));
         builder.Services.AddSingleton<TransferMetrics>();
+        builder.Services.AddSingleton<ISagaCorrelation<TransferState>, TransferCorrelation>();
         builder.Services.AddHostedService<TransferDeadlineSweeper>();
 
         builder.AddBankingBus(bus =>

@@ -1,92 +1,47 @@
+using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
-using Microsoft.EntityFrameworkCore;
 
 namespace Banking.Messaging.Outbox;
 
 /// <summary>
-/// What MassTransit's outbox pipeline sees of one message: its inbox row (locked for this transaction) and the
-/// consumer's DbContext. Everything the consumer sends or publishes through this context is captured by the base
-/// class and lands here as outbox rows.
+/// What MassTransit's outbox pipeline sees of a message being consumed in a group: one not consumed before (the
+/// group takes care of the others), whose inbox row the group writes, and whose sends and publishes are captured
+/// by the base class and land here, to be stored with the group's commit and delivered after it.
 /// </summary>
-public sealed class MySqlOutboxConsumeContext<TDbContext, TMessage>(
+public sealed class MySqlOutboxConsumeContext<TMessage>(
     ConsumeContext<TMessage> context,
     OutboxConsumeOptions options,
     IServiceProvider provider,
-    TDbContext db,
-    InboxState inbox,
-    bool rowsRemovedBefore = false)
+    GroupMember member)
     : OutboxConsumeContextProxy<TMessage>(context, options, provider)
-    where TDbContext : DbContext
     where TMessage : class
 {
-    public override Guid? MessageId => inbox.MessageId;
+    public override Guid? MessageId => member.MessageId;
     public override bool ContinueProcessing { get; set; } = true;
-    public override bool IsMessageConsumed => inbox.Consumed.HasValue;
-    public override bool IsOutboxDelivered => inbox.Delivered.HasValue;
-    public override int ReceiveCount => inbox.ReceiveCount;
-    public override long? LastSequenceNumber => inbox.LastSequenceNumber;
+    public override bool IsMessageConsumed => false;
+    public override bool IsOutboxDelivered => false;
+    public override int ReceiveCount => 1;
+    public override long? LastSequenceNumber => null;
 
-    /// <summary>
-    /// Saved by the step's closing SaveChanges, in the same batch as what the consumer changed: one round trip
-    /// fewer, the same transaction.
-    /// </summary>
-    public override Task SetConsumed()
-    {
-        inbox.Consumed = DateTime.UtcNow;
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Set when this step marked the inbox delivered and removed the outbox rows (not yet committed).</summary>
-    public bool DeliveredAndRemoved { get; private set; }
-
-    public override async Task SetDelivered()
-    {
-        // Delivered and removed in one commit: once every row has reached the broker, nothing needs them again.
-        inbox.Delivered = DateTime.UtcNow;
-        await DeleteOutboxRowsAsync();
-        DeliveredAndRemoved = true;
-    }
-
-    public override async Task<List<OutboxMessageContext>> LoadOutboxMessages()
-    {
-        var last = inbox.LastSequenceNumber ?? 0;
-        var messages = await db.Set<OutboxMessage>().AsNoTracking()
-            .Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId && m.SequenceNumber > last)
-            .OrderBy(m => m.SequenceNumber)
-            .Take(Options.MessageDeliveryLimit + 1)
-            .ToListAsync(CancellationToken);
-
-        foreach (var message in messages) message.RestoreFrom(SerializerContext);
-        return [.. messages.Cast<OutboxMessageContext>()];
-    }
-
-    public override Task NotifyOutboxMessageDelivered(OutboxMessageContext message)
-    {
-        inbox.LastSequenceNumber = message.SequenceNumber;
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Called once the inbox row says "delivered". <see cref="SetDelivered"/> removed the rows in the same commit,
-    /// so right after it there is nothing to look at; on a redelivery of a delivered message this finds none and
-    /// writes nothing. Rows left by an older version of this library (delivered, then removed separately) still go.
-    /// </summary>
-    public override async Task RemoveOutboxMessages()
-    {
-        if (rowsRemovedBefore) return;
-        if (await OutboxRows().AnyAsync(CancellationToken)) await DeleteOutboxRowsAsync();
-    }
-
-    private IQueryable<OutboxMessage> OutboxRows() =>
-        db.Set<OutboxMessage>().Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId);
-
-    private async Task DeleteOutboxRowsAsync() => await OutboxRows().ExecuteDeleteAsync(CancellationToken);
+    /// <summary>The group created the inbox row consumed; its commit makes that true.</summary>
+    public override Task SetConsumed() => Task.CompletedTask;
 
     public override Task AddSend<T>(SendContext<T> context)
     {
-        db.Set<OutboxMessage>().Add(OutboxMessage.From(context, SerializerContext, inbox.MessageId, inbox.ConsumerId));
+        member.Outgoing.Add(OutboxMessage.From(context, SerializerContext, member.MessageId, member.ConsumerId));
         return Task.CompletedTask;
     }
+
+    // Delivery is the group's, after its commit: MassTransit's pipe never asks for it on a message not consumed before.
+    public override Task SetDelivered() => throw NotHere();
+
+    public override Task<List<OutboxMessageContext>> LoadOutboxMessages() => throw NotHere();
+
+    public override Task NotifyOutboxMessageDelivered(OutboxMessageContext message) => throw NotHere();
+
+    public override Task RemoveOutboxMessages() => throw NotHere();
+
+    private static InvalidOperationException NotHere() => new("delivery of a grouped message happens after its group's commit, not in the consume pipeline");
 }

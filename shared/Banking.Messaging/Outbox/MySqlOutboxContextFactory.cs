@@ -1,27 +1,28 @@
-using System.Data;
+using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Banking.Messaging.Outbox;
 
 /// <summary>
-/// Runs MassTransit's outbox pipeline for one message in MySQL transactions on the consumer's own DbContext:
-/// <list type="number">
-/// <item>claim the inbox row for (message id, consumer) and count the delivery: <c>INSERT ... ON DUPLICATE KEY
-/// UPDATE</c>, then <c>SELECT ... FOR UPDATE</c>, so a concurrent delivery of the same message waits here;</item>
-/// <item>consume: the business change, the outbox rows and "consumed" commit together;</item>
-/// <item>deliver the outbox rows with confirms, then mark "delivered" and remove them in one commit;</item>
-/// <item>acknowledge: known from the commit before, so it needs no transaction.</item>
-/// </list>
-/// Each step is its own transaction; a crash between them is completed by the broker's redelivery, which finds
-/// the inbox row and resumes where it stopped (a consumed message is never consumed again).
+/// Where MassTransit's outbox pipeline hands a consumed message to us: it joins the group commit of its endpoint
+/// (<see cref="GroupCommitQueue"/>), which claims its inbox row, runs its consumer in the group's transaction,
+/// stores and delivers what it sent, and only then lets MassTransit acknowledge it.
 /// <para>
-/// Every write commit is a durable flush (<c>innodb_flush_log_at_trx_commit=1</c>, <c>sync_binlog=1</c>), so the
-/// steps that follow the first write only when they must: two flushes per consumed message, whatever it sent.
+/// The consumer's own <typeparamref name="TDbContext"/> joins the group's connection and transaction, so a consumer
+/// written with EF Core commits with the group like the saga repository and the ledger, which write through the
+/// group directly (<see cref="GroupMembership"/>).
 /// </para>
 /// </summary>
-public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider, OutboxStallWatchdog watchdog) : IOutboxContextFactory<TDbContext>
+public sealed class MySqlOutboxContextFactory<TDbContext>(
+    TDbContext db,
+    IServiceProvider provider,
+    GroupCommitQueues queues,
+    GroupMembership membership,
+    OutboxStallWatchdog watchdog)
+    : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
@@ -31,82 +32,81 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(TDbContext db, IServic
         var messageId = context.MessageId
             ?? throw new MessageException(typeof(T), "a message without a MessageId cannot be processed exactly once; it was refused unprocessed");
 
-        // Each step rolls back as a whole when it fails; EF Core's savepoints around SaveChanges would only add round trips.
-        db.Database.AutoSavepointsEnabled = false;
+        var endpoint = context.ReceiveContext.InputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "endpoint";
+        var connectionString = db.Database.GetConnectionString()
+            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit");
+        var queue = queues.For(endpoint, connectionString);
 
-        var strategy = db.Database.CreateExecutionStrategy();
-        var messageType = TypeCache<T>.ShortName;
-        var step = await watchdog.Watch(strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: true)), messageId, messageType);
-        while (step.ContinueProcessing)
-        {
-            step = await watchdog.Watch(step.DeliveredAndRemoved
-                ? FinishDelivered(context, options, next, step.Inbox)
-                : strategy.ExecuteAsync(() => RunStep(context, options, next, messageId, countDelivery: false)), messageId, messageType);
-        }
+        var member = new Member<T>(context, messageId, options, next, db, provider, membership);
+        await watchdog.Watch(queue.EnqueueAsync(member), messageId, TypeCache<T>.ShortName);
     }
 
-    /// <summary>
-    /// The step after the commit that marked the inbox delivered and removed the outbox rows: MassTransit's pipe
-    /// only acknowledges here. Everything it would read is known from that commit, so no transaction is opened.
-    /// </summary>
-    private async Task<StepResult> FinishDelivered<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, InboxState inbox)
+    public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql-group-commit");
+
+    /// <summary>One consumer's delivery of <typeparamref name="T"/> in a group.</summary>
+    private sealed class Member<T>(ConsumeContext<T> context, Guid messageId, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next,
+        TDbContext db, IServiceProvider provider, GroupMembership membership)
+        : GroupMember(context, messageId, options.ConsumerId, TypeCache<T>.ShortName)
         where T : class
     {
-        var outboxContext = new MySqlOutboxConsumeContext<TDbContext, T>(context, options, provider, db, inbox, rowsRemovedBefore: true);
-        await next.Send(outboxContext);
-        if (outboxContext.ContinueProcessing || db.ChangeTracker.HasChanges())
-            throw new InvalidOperationException($"the outbox pipeline did not finish message {inbox.MessageId} after its delivery was recorded");
-        return new StepResult(false, false, inbox);
-    }
+        private bool joined;
 
-    private async Task<StepResult> RunStep<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId, bool countDelivery)
-        where T : class
-    {
-        // A retried step must not see entities tracked by the failed attempt: a stale inbox row would let a duplicate through.
-        db.ChangeTracker.Clear();
+        public override object Message => context.Message;
 
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
-        try
+        internal override async Task ConsumeAsync(GroupTransaction group)
         {
-            if (countDelivery)
-            {
-                // The first step of a delivery creates the row, or counts the redelivery on the row it finds. Later
-                // steps of the same delivery find the row this one committed and only lock it.
-                await db.Database.ExecuteSqlInterpolatedAsync($"""
-                    INSERT INTO inbox_state (message_id, consumer_id, lock_id, received, receive_count)
-                    VALUES ({messageId}, {options.ConsumerId}, {NewId.NextGuid()}, {DateTime.UtcNow}, 1)
-                    ON DUPLICATE KEY UPDATE receive_count = receive_count + 1
-                    """, context.CancellationToken);
-            }
-
-            var inbox = await db.Set<InboxState>()
-                .FromSqlInterpolated($"SELECT * FROM inbox_state WHERE message_id = {messageId} AND consumer_id = {options.ConsumerId} FOR UPDATE")
-                .AsTracking()
-                .SingleOrDefaultAsync(context.CancellationToken)
-                ?? throw new InvalidOperationException($"inbox row of message {messageId} disappeared while it was being processed");
-
-            var outboxContext = new MySqlOutboxConsumeContext<TDbContext, T>(context, options, provider, db, inbox);
-            await next.Send(outboxContext);
-            await db.SaveChangesAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
-            return new StepResult(outboxContext.ContinueProcessing, outboxContext.DeliveredAndRemoved, inbox);
-        }
-        catch
-        {
+            // EF Core's retrying strategy refuses work in a transaction it did not start unless it runs inside the
+            // strategy; it must not retry either (the group decides what runs again), so a failure leaves it wrapped.
             try
             {
-                await transaction.RollbackAsync(CancellationToken.None);
+                await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+                {
+                    try
+                    {
+                        await RunAsync(group);
+                    }
+                    catch (Exception e)
+                    {
+                        throw new MemberFailed(e);
+                    }
+                });
             }
-            catch (Exception)
+            catch (MemberFailed failed)
             {
-                // The connection may be gone; the server rolls back on its own then.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed.InnerException!).Throw();
             }
+        }
 
-            throw;
+        private async Task RunAsync(GroupTransaction group)
+        {
+            membership.Current = group;
+            try
+            {
+                // A rolled-back run must leave nothing tracked behind for the next one.
+                db.ChangeTracker.Clear();
+                if (!joined)
+                {
+                    db.Database.SetDbConnection(group.Connection, contextOwnsConnection: false);
+                    db.Database.AutoSavepointsEnabled = false;
+                    joined = true;
+                }
+                else if (db.Database.GetDbConnection() != group.Connection)
+                {
+                    await db.Database.UseTransactionAsync(null);
+                    db.Database.SetDbConnection(group.Connection, contextOwnsConnection: false);
+                }
+
+                await db.Database.UseTransactionAsync(group.Transaction);
+                await next.Send(new MySqlOutboxConsumeContext<T>(context, options, provider, this));
+                if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(CancellationToken.None);
+            }
+            finally
+            {
+                membership.Current = null;
+                if (db.Database.CurrentTransaction is IDbContextTransaction) await db.Database.UseTransactionAsync(null);
+            }
         }
     }
 
-    private sealed record StepResult(bool ContinueProcessing, bool DeliveredAndRemoved, InboxState Inbox);
-
-    public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql");
+    private sealed class MemberFailed(Exception inner) : Exception(inner.Message, inner);
 }

@@ -78,14 +78,22 @@ public class OutboxMessage : OutboxMessageContext
             ExpirationTime = context.TimeToLive is { } ttl ? now + ttl : null,
         };
 
-        var storedHeaders = serializer.SerializeDictionary(context.Headers.GetAll());
+        var sentHeaders = context.Headers.GetAll().ToDictionary(h => h.Key, h => (object?)h.Value);
+        var storedHeaders = serializer.SerializeDictionary(sentHeaders!);
         if (storedHeaders is { Length: > 0 }) message.Headers = storedHeaders;
+        // Kept as they are for the delivery right after the commit: only a redelivery needs to read them back.
+        message.headers = sentHeaders.Count > 0 ? new DictionarySendHeaders(sentHeaders) : EmptyHeaders.Instance;
+        message.properties = NoProperties;
 
         if (context is TransportSendContext<T> transport)
         {
             var transportProperties = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase);
             transport.WritePropertiesTo(transportProperties);
-            if (transportProperties.Count > 0) message.Properties = serializer.SerializeDictionary(transportProperties);
+            if (transportProperties.Count > 0)
+            {
+                message.Properties = serializer.SerializeDictionary(transportProperties);
+                message.properties = transportProperties;
+            }
         }
 
         return message;

@@ -1,3 +1,4 @@
+using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Configuration;
 using MassTransit.Middleware;
@@ -21,6 +22,10 @@ public static class OutboxRegistrationExtensions
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
         bus.AddOptions<OutboxStallOptions>().BindConfiguration(OutboxStallOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         bus.TryAddSingleton<OutboxStallWatchdog>();
+        bus.AddOptions<GroupCommitOptions>().BindConfiguration(GroupCommitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        bus.TryAddSingleton<GroupCommitMetrics>();
+        bus.TryAddSingleton<GroupCommitQueues>();
+        bus.TryAddScoped<GroupMembership>();
         return bus;
     }
 
@@ -38,6 +43,11 @@ public static class OutboxRegistrationExtensions
             MessageDeliveryLimit = DefaultMessageDeliveryLimit,
         };
         configure?.Invoke(observer);
+
+        // Groups form from what is in flight at once: the endpoint takes enough messages for the group size it allows.
+        var groups = context.GetRequiredService<Microsoft.Extensions.Options.IOptions<GroupCommitOptions>>().Value;
+        endpoint.PrefetchCount = groups.MessagesInFlight;
+        endpoint.ConcurrentMessageLimit = groups.MessagesInFlight;
         endpoint.ConnectConsumerConfigurationObserver(observer);
         endpoint.ConnectSagaConfigurationObserver(observer);
     }

@@ -1,8 +1,10 @@
 using System.Data;
+using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Banking.Messaging.Sagas;
 
@@ -18,7 +20,8 @@ namespace Banking.Messaging.Sagas;
 /// </summary>
 public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
     TDbContext db,
-    ISagaConsumeContextFactory<DbContext, TSaga> consumeContextFactory)
+    ISagaConsumeContextFactory<DbContext, TSaga> consumeContextFactory,
+    IServiceProvider services)
     : ISagaRepositoryContextFactory<TSaga>
     where TDbContext : DbContext
     where TSaga : class, ISaga
@@ -26,6 +29,15 @@ public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
+        // Behind the group commit the instance is read and written with the group's other rows, without the change tracker.
+        if (services.GetService<GroupMembership>()?.Current is { } group)
+        {
+            var rows = group.Participant(g => new SagaRows<TSaga>(g, EntityRows.For(db, typeof(TSaga)), CorrelationColumn(), type => EntityRows.For(db, type),
+                services.GetService<ISagaCorrelation<TSaga>>()));
+            await next.Send(new GroupSagaRepositoryContext<TSaga, T>(db, context, consumeContextFactory, rows));
+            return;
+        }
+
         if (db.Database.CurrentTransaction is not null)
         {
             await SendWithin(context, next);
@@ -72,6 +84,15 @@ public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
         var scope = context.CreateScope("sagaRepository");
         scope.Add("persistence", "mysql");
         scope.Add("concurrency", "pessimistic");
+    }
+
+    private string CorrelationColumn()
+    {
+        var entity = db.Model.FindEntityType(typeof(TSaga))
+            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} does not map {typeof(TSaga).Name}.");
+        var table = entity.GetTableName() ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not mapped to a table.");
+        return entity.FindProperty(nameof(ISaga.CorrelationId))?.GetColumnName(StoreObjectIdentifier.Table(table, entity.GetSchema()))
+            ?? throw new InvalidOperationException($"{typeof(TSaga).Name}.CorrelationId is not mapped.");
     }
 
     private string LockStatement()

@@ -1,0 +1,333 @@
+using System.Data;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Banking.Messaging.Outbox;
+using MassTransit;
+using MassTransit.Middleware;
+using MassTransit.Serialization;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace Banking.Messaging.Groups;
+
+/// <summary>
+/// Group commit for one receive endpoint: the messages its consumers take concurrently are written in one
+/// transaction, one after the other, on one long-lived connection.
+/// <list type="number">
+/// <item>claim the inbox rows of the whole group in one statement (<c>INSERT ... ON DUPLICATE KEY UPDATE</c>, in key
+/// order, so two groups never lock them in opposite orders) and read them back locked (<c>FOR UPDATE</c>): a
+/// concurrent copy of a message waits here for the first one's commit;</item>
+/// <item>run each member's consumer (saga, ledger) on the group's transaction; what they change is collected by the
+/// group's participants and what they send is captured;</item>
+/// <item>write everything in one batch (the participants' rows, the outbox rows) and commit once;</item>
+/// <item>deliver: on a second connection, lock the group's inbox rows again, send every captured message with its
+/// broker confirm (all at once, so the confirms overlap), mark the rows delivered and drop the outbox rows in one
+/// commit, then acknowledge every member. The next group's transaction runs meanwhile.</item>
+/// </list>
+/// A member that fails rolls the group back; the others run again together and the failing one alone, so one bad
+/// message never poisons the others. A group of one adds nothing: a member that arrives at a quiet endpoint starts
+/// at once (<see cref="GroupCommitOptions.MaxWait"/> is zero by default). A crash anywhere leaves the messages
+/// unacknowledged: the broker redelivers them, the inbox says how far each got (not consumed: consume; consumed:
+/// deliver the stored rows; delivered: acknowledge).
+/// </summary>
+internal sealed class GroupCommitQueue : IAsyncDisposable
+{
+    private readonly Channel<GroupMember> arrivals = Channel.CreateUnbounded<GroupMember>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<List<GroupMember>> again = new();
+    private readonly SemaphoreSlim deliveries;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly string endpoint;
+    private readonly string connectionString;
+    private readonly GroupCommitOptions options;
+    private readonly GroupCommitMetrics metrics;
+    private readonly ILogger logger;
+    private readonly Task loop;
+    private MySqlConnection? connection;
+
+    public GroupCommitQueue(string endpoint, string connectionString, GroupCommitOptions options, GroupCommitMetrics metrics, ILogger logger)
+    {
+        this.endpoint = endpoint;
+        this.connectionString = DedicatedConnection(connectionString);
+        this.options = options;
+        this.metrics = metrics;
+        this.logger = logger;
+        deliveries = new SemaphoreSlim(options.DeliveriesInFlight);
+        // The loop serves every message of the endpoint: it must not carry the trace or log scope of the first one.
+        using (ExecutionContext.SuppressFlow()) loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Completes when the member's transaction is committed and everything it sent is confirmed by the broker.</summary>
+    public Task<bool> EnqueueAsync(GroupMember member)
+    {
+        if (!arrivals.Writer.TryWrite(member)) throw new InvalidOperationException($"the group commit of {endpoint} has stopped");
+        return member.Completion.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            List<GroupMember>? group;
+            try
+            {
+                group = await NextGroupAsync();
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (group is null) break;
+            await RunGroupAsync(group);
+        }
+    }
+
+    /// <summary>
+    /// The members that ran again after a failed group go first; otherwise whatever has arrived, up to the group
+    /// size. A member that must run alone closes the group before it, and runs in the next.
+    /// </summary>
+    private async Task<List<GroupMember>?> NextGroupAsync()
+    {
+        if (again.TryDequeue(out var retried)) return retried;
+        if (!await arrivals.Reader.WaitToReadAsync(stopping.Token)) return null;
+
+        var group = new List<GroupMember>();
+        var waitUntil = options.MaxWait > TimeSpan.Zero ? Stopwatch.GetTimestamp() + (long)(options.MaxWait.TotalSeconds * Stopwatch.Frequency) : 0;
+        while (group.Count < options.MaxGroupSize)
+        {
+            if (arrivals.Reader.TryPeek(out var next))
+            {
+                if (next.RunAlone && group.Count > 0) break;
+                arrivals.Reader.TryRead(out _);
+                group.Add(next);
+                if (next.RunAlone) break;
+                continue;
+            }
+
+            var left = waitUntil - Stopwatch.GetTimestamp();
+            if (left <= 0) break;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+            wait.CancelAfter(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            try
+            {
+                if (!await arrivals.Reader.WaitToReadAsync(wait.Token)) break;
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        return group;
+    }
+
+    private async Task RunGroupAsync(List<GroupMember> members)
+    {
+        var started = Stopwatch.GetTimestamp();
+        GroupMember? failing = null;
+        try
+        {
+            var db = await ConnectionAsync();
+            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+            try
+            {
+                var group = new GroupTransaction(db, transaction, members);
+                await ClaimInboxRowsAsync(group);
+                foreach (var member in members)
+                {
+                    if (member.Inbox is { WasConsumed: true }) continue;
+                    failing = member;
+                    await member.ConsumeInOwnContextAsync(group);
+                    failing = null;
+                }
+
+                var writes = new GroupWrites();
+                foreach (var participant in group.Participants) participant.AddWrites(writes);
+                OutboxRows.AddConsumed(writes, members);
+                OutboxRows.AddOutgoing(writes, members);
+                await writes.ExecuteAsync(db, transaction, stopping.Token);
+                await transaction.CommitAsync(stopping.Token);
+            }
+            catch
+            {
+                await RollBackQuietlyAsync(transaction);
+                throw;
+            }
+        }
+        catch (Exception e)
+        {
+            OnGroupFailed(members, failing, e);
+            return;
+        }
+
+        metrics.GroupCommitted(endpoint, members.Count, Stopwatch.GetElapsedTime(started));
+        await deliveries.WaitAsync();
+        _ = DeliverAsync(members);
+    }
+
+    /// <summary>
+    /// One member failed: the others run again together (without it nothing suggests they would fail) and it runs
+    /// alone after them. A failure no member can be blamed for (the claim, the closing batch, the commit) sends every
+    /// member to run alone. A member that fails alone fails its delivery: MassTransit's retry and error queue take over.
+    /// </summary>
+    private void OnGroupFailed(List<GroupMember> members, GroupMember? failing, Exception error)
+    {
+        if (error is MySqlException or IOException or InvalidOperationException { Source: "MySqlConnector" }) DropConnection();
+        if (members.Count == 1)
+        {
+            members[0].Completion.TrySetException(error);
+            return;
+        }
+
+        metrics.GroupFailed(endpoint, members.Count);
+        logger.LogDebug(error, "A group of {Count} messages on {Endpoint} failed; its members run again", members.Count, endpoint);
+        foreach (var member in members) member.Reset();
+        if (failing is not null)
+        {
+            var others = members.Where(m => m != failing).ToList();
+            if (others.Count > 0) again.Enqueue(others);
+            failing.RunAlone = true;
+            again.Enqueue([failing]);
+            return;
+        }
+
+        foreach (var member in members)
+        {
+            member.RunAlone = true;
+            again.Enqueue([member]);
+        }
+    }
+
+    private async Task ClaimInboxRowsAsync(GroupTransaction group)
+    {
+        var lockId = NewId.NextGuid();
+        var claims = await OutboxRows.ClaimAsync(group, lockId, DateTime.UtcNow, stopping.Token);
+        var first = new HashSet<(Guid, Guid)>();
+        foreach (var member in group.Members)
+        {
+            var key = (member.MessageId, member.ConsumerId);
+            var claim = claims.TryGetValue(key, out var found)
+                ? found
+                : throw new InvalidOperationException($"inbox row of message {member.MessageId} was not claimed");
+            member.Inbox = first.Add(key) ? claim : claim with { WasConsumed = true, WasDelivered = true, IsCopyInGroup = true };
+        }
+    }
+
+    /// <summary>
+    /// Sends what the group's members produced, under the lock of their inbox rows, so a copy of the same message
+    /// being handled elsewhere either waits for this delivery or finds it done; marks the rows delivered and removes
+    /// the outbox rows in one commit; then acknowledges the members.
+    /// </summary>
+    private async Task DeliverAsync(List<GroupMember> members)
+    {
+        try
+        {
+            var waiting = members.Where(m => m.Inbox is not { WasDelivered: true }).ToList();
+            if (waiting.Count > 0) await DeliverUnderLockAsync(waiting);
+            foreach (var member in members) member.Completion.TrySetResult(true);
+        }
+        catch (Exception e)
+        {
+            foreach (var member in members) member.Completion.TrySetException(e);
+        }
+        finally
+        {
+            deliveries.Release();
+        }
+    }
+
+    private async Task DeliverUnderLockAsync(List<GroupMember> members)
+    {
+        await using var db = new MySqlConnection(connectionString);
+        await db.OpenAsync(stopping.Token);
+        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+        var group = new GroupTransaction(db, transaction, members);
+        var undelivered = await OutboxRows.LockUndeliveredAsync(group, stopping.Token);
+        var toSend = members.Where(m => undelivered.Contains(m.Inbox!.Id)).ToList();
+
+        // A copy whose first delivery was consumed elsewhere (or before a crash) sends what that one stored.
+        var stored = toSend.Where(m => !m.Inbox!.IsNew).ToList();
+        if (stored.Count > 0) await OutboxRows.LoadStoredAsync(group, stored, stopping.Token);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        timeout.CancelAfter(OutboxRows.DeliveryTimeout);
+        await Task.WhenAll(toSend.SelectMany(m => m.Outgoing.Select(message => SendAsync(m, message, timeout.Token))));
+
+        var writes = new GroupWrites();
+        OutboxRows.AddDelivered(writes, toSend, DateTime.UtcNow);
+        await writes.ExecuteAsync(db, transaction, stopping.Token);
+        await transaction.CommitAsync(stopping.Token);
+        metrics.MessagesDelivered(endpoint, toSend.Sum(m => m.Outgoing.Count));
+    }
+
+    private static async Task SendAsync(GroupMember member, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (message.DestinationAddress is null) throw new InvalidOperationException($"outbox message {message.MessageId} has no destination");
+
+        // MassTransit's own outbox test switch, honoured the same way: the first delivery of such a message fails.
+        if (member.Context.GetRetryAttempt() == 0 && (((MassTransit.MessageContext)message).Headers.Get<bool>("MT-Fail-Delivery") ?? false))
+            throw new ApplicationException("Simulated Delivery Failure Requested");
+        var endpoint = await member.Context.GetSendEndpoint(message.DestinationAddress);
+        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, message.DestinationAddress), cancellationToken);
+    }
+
+    private async Task<MySqlConnection> ConnectionAsync()
+    {
+        if (connection is { State: ConnectionState.Open }) return connection;
+        DropConnection();
+        var opened = new MySqlConnection(connectionString);
+        await opened.OpenAsync(stopping.Token);
+        // Once per connection, not per transaction: the group's plain reads (a ledger's recorded operations) must see
+        // what committed before they ran, whatever the server's default isolation is.
+        await using (var session = new MySqlCommand("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", opened))
+            await session.ExecuteNonQueryAsync(stopping.Token);
+        connection = opened;
+        return opened;
+    }
+
+    private void DropConnection()
+    {
+        connection?.Dispose();
+        connection = null;
+    }
+
+    private static async Task RollBackQuietlyAsync(MySqlTransaction transaction)
+    {
+        try
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // The connection may be gone; the server rolls back on its own then.
+        }
+    }
+
+    /// <summary>
+    /// The group's connections are the service's own and change no session state, so handing one back to the pool
+    /// needs no reset round trip.
+    /// </summary>
+    private static string DedicatedConnection(string connectionString) =>
+        new MySqlConnectionStringBuilder(connectionString) { ConnectionReset = false }.ConnectionString;
+
+    public async ValueTask DisposeAsync()
+    {
+        arrivals.Writer.TryComplete();
+        await stopping.CancelAsync();
+        try
+        {
+            await loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Nothing is acknowledged that was not committed and delivered: the broker hands these to the next instance.
+        var stopped = new OperationCanceledException($"the group commit of {endpoint} stopped");
+        while (again.TryDequeue(out var left)) foreach (var member in left) member.Completion.TrySetException(stopped);
+        while (arrivals.Reader.TryRead(out var member)) member.Completion.TrySetException(stopped);
+
+        DropConnection();
+        stopping.Dispose();
+    }
+}

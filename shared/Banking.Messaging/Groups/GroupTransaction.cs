@@ -1,0 +1,48 @@
+using MySqlConnector;
+
+namespace Banking.Messaging.Groups;
+
+/// <summary>
+/// The one transaction a group of messages shares: its connection, and the state each participant (the saga
+/// repository, a ledger) keeps for the group. Members run one after the other on it; what they write is collected
+/// and sent together just before the commit (<see cref="IGroupParticipant.AddWrites"/>).
+/// </summary>
+public sealed class GroupTransaction
+{
+    private readonly Dictionary<Type, IGroupParticipant> participants = [];
+
+    internal GroupTransaction(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<GroupMember> members)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        Members = members;
+    }
+
+    public MySqlConnection Connection { get; }
+
+    public MySqlTransaction Transaction { get; }
+
+    /// <summary>Every member of the group, also those already consumed (redeliveries), in arrival order.</summary>
+    public IReadOnlyList<GroupMember> Members { get; }
+
+    public MySqlCommand Command(string sql) => new(sql, Connection, Transaction);
+
+    /// <summary>The group's instance of a participant, created on first use; its writes join the group's commit.</summary>
+    public T Participant<T>(Func<GroupTransaction, T> create)
+        where T : class, IGroupParticipant
+    {
+        if (participants.TryGetValue(typeof(T), out var existing)) return (T)existing;
+        var created = create(this);
+        participants.Add(typeof(T), created);
+        return created;
+    }
+
+    internal IEnumerable<IGroupParticipant> Participants => participants.Values;
+}
+
+/// <summary>Something that keeps state for one group and writes it in the group's closing batch.</summary>
+public interface IGroupParticipant
+{
+    /// <summary>Adds this participant's statements to the batch that precedes the commit; called once, after every member ran.</summary>
+    void AddWrites(GroupWrites writes);
+}
