@@ -26,11 +26,13 @@ internal static class OutboxRows
     public static async Task<Dictionary<(Guid MessageId, Guid ConsumerId), InboxClaim>> ClaimAsync(GroupTransaction group, Guid lockId, DateTime now, CancellationToken cancellationToken)
     {
         // In the order the unique index keeps them (the text of the ids), the order every other statement locks them in.
-        var keys = group.Members.Select(m => (m.MessageId, m.ConsumerId)).Distinct()
+        // Every copy in the group counts as a delivery, as it would one transaction after the other.
+        var copies = group.Members.GroupBy(m => (m.MessageId, m.ConsumerId)).ToDictionary(g => g.Key, g => g.Count());
+        var keys = copies.Keys
             .OrderBy(k => k.MessageId.ToString(), StringComparer.Ordinal).ThenBy(k => k.ConsumerId.ToString(), StringComparer.Ordinal).ToList();
         var writes = new GroupWrites();
-        writes.InsertRows("inbox_state", InboxColumns, keys.Select(k => new object?[] { k.MessageId, k.ConsumerId, lockId, now, 1, now }),
-            "ON DUPLICATE KEY UPDATE receive_count = receive_count + 1");
+        writes.InsertRows("inbox_state", InboxColumns, keys.Select(k => new object?[] { k.MessageId, k.ConsumerId, lockId, now, copies[k], now }),
+            "ON DUPLICATE KEY UPDATE receive_count = receive_count + VALUES(receive_count)");
 
         await using var batch = new MySqlBatch(group.Connection, group.Transaction);
         batch.BatchCommands.Add(writes.Commands.Single());
