@@ -270,18 +270,11 @@ public sealed class SagaThroughRabbitMq : ISystemUnderTest
 /// </summary>
 public static class ServerCounters
 {
-    /// <summary>CPU milliseconds (user + system) of each process so far, from <c>/proc/PID/stat</c>.</summary>
-    public static Dictionary<string, long> ReadCpu(IReadOnlyDictionary<string, int?> processes)
+    /// <summary>The servers, found by their command lines: mariadbd by its port, RabbitMQ's Erlang VM.</summary>
+    public static Dictionary<string, int> FindServers()
     {
-        var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (!OperatingSystem.IsLinux()) return values;
         var processIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (name, pid) in processes)
-        {
-            if (pid is { } id) processIds[name] = id;
-        }
-
-        // The servers are found by their command line: mariadbd for each data folder, RabbitMQ's Erlang VM.
+        if (!OperatingSystem.IsLinux()) return processIds;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var id)) continue;
@@ -295,6 +288,14 @@ public static class ServerCounters
                 processIds["rabbitmq"] = id;
         }
 
+        return processIds;
+    }
+
+    /// <summary>CPU milliseconds (user + system) of each process so far, from <c>/proc/PID/stat</c>.</summary>
+    public static Dictionary<string, long> ReadCpu(IReadOnlyDictionary<string, int> processIds)
+    {
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!OperatingSystem.IsLinux()) return values;
         var ticksPerSecond = 100.0; // USER_HZ on Linux
         foreach (var (name, id) in processIds)
         {
@@ -316,13 +317,18 @@ public static class ServerCounters
     }
 
     private static readonly string[] Names =
-        ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions"];
+        ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions",
+         "Com_select", "Com_insert", "Com_update", "Com_delete"];
+
+    /// <summary>How a server is named in the counters and the report: by its port, as the machine knows it.</summary>
+    public static string ServerLabel(string connectionString) => $"mariadb:{new MySqlConnectionStringBuilder(connectionString).Port}";
 
     public static async Task<Dictionary<string, long>> ReadAsync(string server1, string server2)
     {
         var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (label, connectionString) in new[] { ("db1", server1), ("db2", server2) })
+        foreach (var connectionString in new[] { server1, server2 })
         {
+            var label = ServerLabel(connectionString);
             await using var connection = new MySqlConnection(connectionString);
             await connection.OpenAsync();
             await using var command = new MySqlCommand(
