@@ -210,6 +210,9 @@ public sealed class Probes(RealServers servers, TransferPlatform platform, IRead
         return last;
     }
 
+    /// <summary>Transfers the saga has taken in so far: its transfer_log rows (the denominator of the broker's figures).</summary>
+    public Task<long> TransfersTakenInAsync() => TransferPlatform.ScalarAsync<long>(platform.Core, "SELECT COUNT(*) FROM transfer_log", "");
+
     /// <summary>Resident memory (VmRSS) of each process in MB, from <c>/proc/PID/status</c>.</summary>
     public Dictionary<string, double> ResidentMegabytes()
     {

@@ -169,9 +169,11 @@ public static class Reports
             .Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct().Order(StringComparer.Ordinal).ToList();
         double? Sum(StepReport s, string server, params string[] names) =>
             names.Any(n => s.ServerCountersPerTransfer.ContainsKey($"{server}.{n}")) ? names.Sum(n => s.ServerCountersPerTransfer.GetValueOrDefault($"{server}.{n}")) : null;
-        string Broker(StepReport s, string name) => s.BrokerPerTransfer is { } b ? F(b.GetValueOrDefault(name)) : "";
+        string Broker(StepReport s, string name) => s.BrokerPerTransfer is { } b
+            ? b.Count == 0 ? "n/a" : F(b.GetValueOrDefault(name))
+            : s.QuietSeconds is null ? "" : "not quiet";
 
-        md.AppendLine("Per completed transfer, by server (global counters: anything else using the servers is included). Statements = `Questions` (every statement a client sent, BEGIN/COMMIT/SET included); DML = `Com_select` + `Com_insert` + `Com_update` + `Com_delete`; commits = `Com_commit` + `Com_xa_commit` (explicit commits: a statement in autocommit mode is not one, see `Handler_commit` below). Broker = the run's virtual host's message_stats (publish, confirm, ack) over the step and its drain, per transfer completed in either, read once the management statistics had caught up (Quiet s: seconds that took after the drain).").AppendLine();
+        md.AppendLine("Per completed transfer, by server (global counters: anything else using the servers is included). Statements = `Questions` (every statement a client sent, BEGIN/COMMIT/SET included); DML = `Com_select` + `Com_insert` + `Com_update` + `Com_delete`; commits = `Com_commit` + `Com_xa_commit` (explicit commits: a statement in autocommit mode is not one, see `Handler_commit` below). Broker = the run's virtual host's message_stats (publish, confirm, ack) from before the step until the platform was quiet again, per transfer the saga took in meanwhile (new transfer_log rows), read once the management statistics had caught up (Quiet s: seconds that took after the drain; blank: not quiet within the settle time). A step in which no transfer completed shows n/a per transfer.").AppendLine();
         md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", servers.Select(v => $"Statements {v[8..]}")) + " | " + string.Join(" | ", servers.Select(v => $"DML {v[8..]}")) + " | " +
             string.Join(" | ", servers.Select(v => $"Commits {v[8..]}")) + " | Broker publishes | confirms | acks | Quiet s |");
         md.AppendLine("|---|---|---|--:|" + string.Concat(Enumerable.Repeat("--:|", servers.Count * 3 + 4)));
@@ -184,8 +186,8 @@ public static class Reports
         }
 
         md.AppendLine();
-        md.AppendLine("CPU milliseconds per completed transfer, by process (user + system time from /proc; server figures include anything else using the servers; `benchmark` is the load generator).").AppendLine();
-        CounterTable(md, steps, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..]);
+        md.AppendLine("CPU milliseconds per completed transfer, by process (user + system time from /proc; server figures include anything else using the servers; `benchmark` is the load generator, and the baselines' own work). Generator % = the benchmark process's CPU during the step in % of one core: near 100 × cores it would be the bottleneck.").AppendLine();
+        CounterTable(md, steps, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..], s => F(s.LoadGeneratorCpuPercent), "Generator %");
 
         var services = steps.SelectMany(s => s.RuntimePerTransfer.Keys).Select(k => k[(k.IndexOf('.', StringComparison.Ordinal) + 1)..]).Distinct().Order(StringComparer.Ordinal).ToList();
         md.AppendLine(".NET runtime per completed transfer, by service, from each service's /metrics (`dotnet.gc.heap.total_allocated` and `dotnet.thread_pool.work_item.count` of System.Runtime): KB allocated and thread-pool work items. Whatever else a service does meanwhile (health checks, polling, the scrapes themselves) is included.").AppendLine();
@@ -253,18 +255,18 @@ public static class Reports
         var c = soak.ServerCountersPerTransfer;
         md.AppendLine("Per completed transfer over the soak: " + string.Join(", ", c.Where(kv => kv.Key.EndsWith(".Questions", StringComparison.Ordinal) || kv.Key.EndsWith(".Com_commit", StringComparison.Ordinal) || kv.Key.StartsWith(CpuPrefix, StringComparison.Ordinal))
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.0}"))) +
-            (soak.BrokerPerTransfer is { } b ? string.Create(CultureInfo.InvariantCulture, $", broker publishes {b.GetValueOrDefault("publish"):0.0}") : "") + ".");
+            (soak.BrokerPerTransfer is { Count: > 0 } b ? string.Create(CultureInfo.InvariantCulture, $", broker publishes {b.GetValueOrDefault("publish"):0.0}") : "") + ".");
         md.AppendLine();
     }
 
-    private static void CounterTable(StringBuilder md, List<StepReport> steps, Func<string, bool> include, Func<string, string> header)
+    private static void CounterTable(StringBuilder md, List<StepReport> steps, Func<string, bool> include, Func<string, string> header, Func<StepReport, string>? extra = null, string extraHeader = "")
     {
         var names = steps.SelectMany(s => s.ServerCountersPerTransfer.Keys).Where(include).Distinct().Order(StringComparer.Ordinal).ToList();
         if (names.Count == 0) return;
-        md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", names.Select(header)) + " |");
-        md.AppendLine("|---|---|---|--:|" + string.Concat(names.Select(_ => "--:|")));
+        md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", names.Select(header)) + (extra is null ? "" : $" | {extraHeader}") + " |");
+        md.AppendLine("|---|---|---|--:|" + string.Concat(names.Select(_ => "--:|")) + (extra is null ? "" : "--:|"));
         foreach (var s in steps)
-            md.AppendLine(StepColumns(s) + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "")) + " |");
+            md.AppendLine(StepColumns(s) + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "n/a")) + (extra is null ? "" : $" | {extra(s)}") + " |");
         md.AppendLine();
     }
 }

@@ -29,38 +29,40 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
 
     /// <summary>
     /// Waits until the previous step's leftovers (queued messages, outbox rows) are gone, so that one step's overload
-    /// does not count against the next; gives up after <see cref="Settings.SettleSeconds"/>. Returns the seconds waited.
+    /// does not count against the next; gives up after <see cref="Settings.SettleSeconds"/>. Returns the seconds waited
+    /// and whether it got there.
     /// </summary>
-    private async Task<double> SettleAsync(ISystemUnderTest system)
+    private async Task<(double Seconds, bool Quiet)> SettleAsync(ISystemUnderTest system)
     {
         var start = Stopwatch.GetTimestamp();
+        var quiet = false;
         while (Stopwatch.GetElapsedTime(start).TotalSeconds < settings.SettleSeconds)
         {
             var queued = await system.QueuedAsync();
-            if (queued is null) break;
-            if (queued == 0 && (await system.OutboxBacklogAsync() ?? 0) == 0) break;
+            quiet = queued is null || (queued == 0 && (await system.OutboxBacklogAsync() ?? 0) == 0);
+            if (quiet) break;
             await Task.Delay(500);
         }
 
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (Stopwatch.GetElapsedTime(start).TotalSeconds, quiet);
     }
 
     /// <summary>The broker's statistics taken with nothing published since; null once anything may have been.</summary>
     private Dictionary<string, long>? quietBroker;
 
-    private sealed record Readings(Dictionary<string, long> Counters, Dictionary<string, ServiceScrape> Services, Dictionary<string, long>? Broker);
+    private sealed record Readings(Dictionary<string, long> Counters, Dictionary<string, ServiceScrape> Services, Dictionary<string, long>? Broker, long TransfersTakenIn);
 
-    /// <summary>Everything a step compares before and after it; the broker only for the systems that use it.</summary>
-    private async Task<Readings> ReadBeforeAsync(ISystemUnderTest system)
+    /// <summary>
+    /// Everything a step compares before and after it; the broker only for the systems that use it, and only once the
+    /// previous work is done (otherwise its last publishes would count against this step).
+    /// </summary>
+    private async Task<Readings> ReadBeforeAsync(ISystemUnderTest system, bool quiet)
     {
         Dictionary<string, long>? broker = null;
-        if (await system.QueuedAsync() is not null)
-        {
-            broker = quietBroker ?? await probes.BrokerSettledAsync();
-            quietBroker = null;
-        }
+        if (quiet && await system.QueuedAsync() is not null) broker = quietBroker ?? await probes.BrokerSettledAsync();
+        quietBroker = null;
 
-        return new Readings(await probes.CountersAsync(), await probes.ScrapeAsync(), broker);
+        return new Readings(await probes.CountersAsync(), await probes.ScrapeAsync(), broker, broker is null ? 0 : await probes.TransfersTakenInAsync());
     }
 
     /// <summary>
@@ -111,8 +113,9 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     public async Task<Step> OpenLoopAsync(ISystemUnderTest system, string contention, int rate)
     {
         var step = new Step(system.Name, contention, "open", rate, settings.StepSeconds);
-        step.SettleSeconds = await SettleAsync(system);
-        var before = await ReadBeforeAsync(system);
+        var (settled, quiet) = await SettleAsync(system);
+        step.SettleSeconds = settled;
+        var before = await ReadBeforeAsync(system, quiet);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(settings.StepSeconds + settings.DrainSeconds));
         step.StartedAt = Stopwatch.GetTimestamp();
         step.EndsAt = step.StartedAt + (long)(settings.StepSeconds * Stopwatch.Frequency);
@@ -124,8 +127,9 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     public async Task<Step> ClosedLoopAsync(ISystemUnderTest system, string contention, int clients)
     {
         var step = new Step(system.Name, contention, "closed", clients, settings.StepSeconds);
-        step.SettleSeconds = await SettleAsync(system);
-        var before = await ReadBeforeAsync(system);
+        var (settled, quiet) = await SettleAsync(system);
+        step.SettleSeconds = settled;
+        var before = await ReadBeforeAsync(system, quiet);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(settings.StepSeconds + settings.DrainSeconds));
         step.StartedAt = Stopwatch.GetTimestamp();
         step.EndsAt = step.StartedAt + (long)(settings.StepSeconds * Stopwatch.Frequency);
@@ -158,13 +162,15 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
         return step;
     }
 
-    /// <summary>Each counter's growth divided by the transfers it served.</summary>
-    private static Dictionary<string, double> PerTransfer(Dictionary<string, long> before, Dictionary<string, long> after, long transfers)
+    /// <summary>Each counter's growth divided by the transfers it served; nothing when none did (the columns show n/a).</summary>
+    /// <param name="fromZero">A counter missing before started at zero (the broker shows a statistic once it is non-zero).</param>
+    private static Dictionary<string, double> PerTransfer(Dictionary<string, long> before, Dictionary<string, long> after, long transfers, bool fromZero = false)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (transfers <= 0) return values;
         foreach (var (name, value) in after)
         {
-            if (before.TryGetValue(name, out var start)) values[name] = Math.Round((value - start) / (double)Math.Max(1, transfers), 2);
+            if (before.TryGetValue(name, out var start) || fromZero) values[name] = Math.Round((value - start) / (double)transfers, 2);
         }
 
         return values;
@@ -172,13 +178,14 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
 
     /// <summary>
     /// After the drain: waits until nothing is queued or in an outbox and the broker's statistics have caught up, so
-    /// that the step's publishes are all counted (they go on after the step, while its transfers finish).
+    /// that the step's publishes are all counted (they go on after the step, while its transfers finish). Null when
+    /// the platform was still busy after <see cref="Settings.SettleSeconds"/>: the count would be short.
     /// </summary>
-    private async Task<(Dictionary<string, long> Broker, double Seconds)> ReadBrokerAfterAsync(ISystemUnderTest system)
+    private async Task<(Dictionary<string, long>? Broker, double Seconds)> ReadBrokerAfterAsync(ISystemUnderTest system)
     {
         var start = Stopwatch.GetTimestamp();
-        await SettleAsync(system);
-        quietBroker = await probes.BrokerSettledAsync();
+        var (_, quiet) = await SettleAsync(system);
+        quietBroker = quiet ? await probes.BrokerSettledAsync() : null;
         return (quietBroker, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
@@ -197,10 +204,14 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
         foreach (var (endpoint, sizes) in GroupSizes(before.Services, scrapes)) step.GroupSizes[endpoint] = sizes;
         if (before.Broker is not null)
         {
+            // Once the platform is quiet every transfer it took in has ended, in time or not, and all their publishes count.
             var (broker, seconds) = await ReadBrokerAfterAsync(system);
-            step.Broker = PerTransfer(before.Broker, broker, step.CompletedTotal);
+            if (broker is not null) step.Broker = PerTransfer(before.Broker, broker, await probes.TransfersTakenInAsync() - before.TransfersTakenIn, fromZero: true);
             step.QuietSeconds = seconds;
         }
+
+        if (before.Counters.TryGetValue(LoadGenerator, out var generatorBefore) && after.TryGetValue(LoadGenerator, out var generatorAfter))
+            step.LoadGeneratorCpuPercent = Math.Round((generatorAfter - generatorBefore) / (10.0 * step.Seconds), 1);
 
         var report = step.Report();
         Console.WriteLine(
@@ -211,7 +222,7 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
             (report.OutboxBacklogAtEnd is { } backlog ? $" | outbox {backlog}/{report.OutboxBacklogAfterDrain}" : "") +
             $" | drain {report.DrainSeconds:0.0}s" + (report.SettleSecondsBefore > 0.5 ? $" (settled {report.SettleSecondsBefore:0.0}s before)" : "") +
             (report.BrokerPerTransfer is { } perTransfer ? $" | publishes/transfer {perTransfer.GetValueOrDefault("publish"):0.0}" : "") +
-            $" | benchmark CPU {report.ServerCountersPerTransfer.GetValueOrDefault("cpu_ms.benchmark"):0.0} ms/transfer");
+            $" | benchmark CPU {report.LoadGeneratorCpuPercent:0}% of a core");
     }
 
     /// <summary>Allocated KB and thread-pool work items per transfer, by .NET service (only where both scrapes have them).</summary>
@@ -260,8 +271,8 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     /// </summary>
     public async Task<SoakReport> SoakAsync(ISystemUnderTest system, string contention, int rate, double seconds)
     {
-        await SettleAsync(system);
-        var before = await ReadBeforeAsync(system);
+        var (_, quiet) = await SettleAsync(system);
+        var before = await ReadBeforeAsync(system, quiet);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + settings.DrainSeconds));
         var startedAt = Stopwatch.GetTimestamp();
         var endsAt = startedAt + (long)(seconds * Stopwatch.Frequency);
@@ -294,7 +305,7 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
         var inWindow = rows.Sum(r => r.Completed);
         var perTransfer = PerTransfer(before.Counters, counters, inWindow);
         Dictionary<string, double>? broker = null;
-        if (before.Broker is not null) broker = PerTransfer(before.Broker, (await ReadBrokerAfterAsync(system)).Broker, recorder.Completed);
+        if (before.Broker is not null && (await ReadBrokerAfterAsync(system)).Broker is { } brokerAfter) broker = PerTransfer(before.Broker, brokerAfter, await probes.TransfersTakenInAsync() - before.TransfersTakenIn, fromZero: true);
         var (flat, verdict) = SoakRecorder.Judge(rows, recorder.FirstMinuteLatency.P99Ms);
         Console.WriteLine($"  soak verdict: {verdict}");
         return new SoakReport(system.Name, contention, rate, seconds, recorder.Submitted, recorder.Completed, recorder.Errors(), Math.Round(drain, 2),
@@ -302,6 +313,8 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     }
 
     private static readonly TimeSpan SoakWindow = TimeSpan.FromSeconds(30);
+
+    private const string LoadGenerator = "cpu_ms.benchmark";
 
     /// <summary>Counts the transfers still running; once no more are submitted, its task ends with the last of them.</summary>
     private sealed class InFlight

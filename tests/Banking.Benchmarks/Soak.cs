@@ -102,8 +102,8 @@ public sealed class SoakRecorder(long startedAt, TimeSpan window) : IRecorder
         foreach (var row in later)
         {
             var span = $"{row.FromSeconds:0}-{row.ToSeconds:0} s";
-            if (rate > 0 && Math.Abs(row.CompletedPerSecond / rate - 1) > Tolerance) outside.Add(string.Create(CultureInfo.InvariantCulture, $"{span}: {row.CompletedPerSecond:0.0}/s ({(row.CompletedPerSecond / rate - 1) * 100:+0;-0} %)"));
-            if (p99 > 0 && row.P99Ms is { } p && Math.Abs(p / p99 - 1) > Tolerance) outside.Add(string.Create(CultureInfo.InvariantCulture, $"{span}: p99 {p:0} ms ({(p / p99 - 1) * 100:+0;-0} %)"));
+            if (rate > 0 && Math.Abs(row.CompletedPerSecond / rate - 1) > Tolerance) outside.Add(string.Create(CultureInfo.InvariantCulture, $"{span}: {row.CompletedPerSecond:0.0}/s ({(row.CompletedPerSecond / rate - 1) * 100:+0.0;-0.0} %)"));
+            if (p99 > 0 && row.P99Ms is { } p && Math.Abs(p / p99 - 1) > Tolerance) outside.Add(string.Create(CultureInfo.InvariantCulture, $"{span}: p99 {p:0} ms ({(p / p99 - 1) * 100:+0.0;-0.0} %)"));
             if (row.P99Ms is null) outside.Add($"{span}: nothing completed");
         }
 
