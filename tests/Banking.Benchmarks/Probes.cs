@@ -251,7 +251,8 @@ public sealed class Probes(RealServers servers, TransferPlatform platform, IRead
     /// <summary>The .NET services and this process by pid, and the servers found by their command lines.</summary>
     private Dictionary<string, int> ProcessIds()
     {
-        var ids = ServerCounters.FindServers();
+        var ids = ServerCounters.FindServers(
+            [(int)new MySqlConnectionStringBuilder(servers.MySql1).Port, (int)new MySqlConnectionStringBuilder(servers.MySql2).Port], platform.Broker.Port);
         foreach (var (name, service) in services)
         {
             if (service.ProcessId is { } id) ids[name] = id;
