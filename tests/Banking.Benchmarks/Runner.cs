@@ -35,12 +35,12 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     private async Task<(double Seconds, bool Quiet)> SettleAsync(ISystemUnderTest system)
     {
         var start = Stopwatch.GetTimestamp();
-        var quiet = false;
-        while (Stopwatch.GetElapsedTime(start).TotalSeconds < settings.SettleSeconds)
+        bool quiet;
+        while (true)
         {
             var queued = await system.QueuedAsync();
             quiet = queued is null || (queued == 0 && (await system.OutboxBacklogAsync() ?? 0) == 0);
-            if (quiet) break;
+            if (quiet || Stopwatch.GetElapsedTime(start).TotalSeconds >= settings.SettleSeconds) break;
             await Task.Delay(500);
         }
 
@@ -225,11 +225,12 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
             $" | benchmark CPU {report.LoadGeneratorCpuPercent:0}% of a core");
     }
 
-    /// <summary>Allocated KB and thread-pool work items per transfer, by .NET service (only where both scrapes have them).</summary>
+    /// <summary>Allocated KB and thread-pool work items per transfer, by .NET service (only where both scrapes have them; none without transfers).</summary>
     private static Dictionary<string, double> RuntimePerTransfer(Dictionary<string, ServiceScrape> before, Dictionary<string, ServiceScrape> after, long transfers)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        var divisor = (double)Math.Max(1, transfers);
+        if (transfers <= 0) return values;
+        var divisor = (double)transfers;
         foreach (var (service, scrape) in after)
         {
             if (!before.TryGetValue(service, out var start)) continue;
@@ -305,7 +306,8 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
         var inWindow = rows.Sum(r => r.Completed);
         var perTransfer = PerTransfer(before.Counters, counters, inWindow);
         Dictionary<string, double>? broker = null;
-        if (before.Broker is not null && (await ReadBrokerAfterAsync(system)).Broker is { } brokerAfter) broker = PerTransfer(before.Broker, brokerAfter, await probes.TransfersTakenInAsync() - before.TransfersTakenIn, fromZero: true);
+        if (before.Broker is not null && (await ReadBrokerAfterAsync(system)).Broker is { } brokerAfter)
+            broker = PerTransfer(before.Broker, brokerAfter, await probes.TransfersTakenInAsync() - before.TransfersTakenIn, fromZero: true);
         var (flat, verdict) = SoakRecorder.Judge(rows, recorder.FirstMinuteLatency.P99Ms);
         Console.WriteLine($"  soak verdict: {verdict}");
         return new SoakReport(system.Name, contention, rate, seconds, recorder.Submitted, recorder.Completed, recorder.Errors(), Math.Round(drain, 2),

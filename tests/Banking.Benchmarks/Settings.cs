@@ -78,7 +78,12 @@ public sealed class Settings
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int[] Ints() => Next() is "none" ? [] : [.. args[i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            int[] Ints()
+            {
+                var list = Next();
+                return list == "none" ? [] : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            }
+
             switch (args[i])
             {
                 case "--quick": break;
