@@ -102,6 +102,9 @@ public sealed class Step(string system, string contention, string loop, int load
     /// <summary>The virtual host's message statistics per transfer completed in the step or its drain; null without a broker.</summary>
     public Dictionary<string, double>? Broker { get; set; }
 
+    /// <summary>The system uses the broker, but the platform was not quiet before or after the step: no publishes counted.</summary>
+    public bool BrokerNotCounted { get; set; }
+
     /// <summary>The load generator's (this process's) CPU time during the step, in % of one core.</summary>
     public double? LoadGeneratorCpuPercent { get; set; }
 
@@ -140,7 +143,7 @@ public sealed class Step(string system, string contention, string loop, int load
         Submitted, Math.Round(Submitted / Seconds, 1), CompletedInWindow, Math.Round(CompletedInWindow / Seconds, 1), CompletedTotal,
         Accept.Summary(), Final.Summary(), ErrorsSnapshot(), Math.Round(DrainSeconds, 2), Math.Round(SettleSeconds, 2), OutboxBacklogAtEnd, OutboxBacklogAfterDrain,
         new Dictionary<string, double>(ServerCounters), new Dictionary<string, double>(Runtime), new Dictionary<string, GroupSizeSummary>(GroupSizes),
-        Broker, QuietSeconds is { } quiet ? Math.Round(quiet, 2) : null, LoadGeneratorCpuPercent);
+        Broker, BrokerNotCounted, QuietSeconds is { } quiet ? Math.Round(quiet, 2) : null, LoadGeneratorCpuPercent);
 
     private Dictionary<string, long> ErrorsSnapshot()
     {
@@ -153,4 +156,4 @@ public sealed record StepReport(
     long Submitted, double OfferedPerSecond, long CompletedInWindow, double CompletedPerSecond, long CompletedTotal,
     LatencySummary Accept, LatencySummary SubmitToFinal, Dictionary<string, long> Errors, double DrainSeconds, double SettleSecondsBefore,
     long? OutboxBacklogAtEnd, long? OutboxBacklogAfterDrain, Dictionary<string, double> ServerCountersPerTransfer,
-    Dictionary<string, double> RuntimePerTransfer, Dictionary<string, GroupSizeSummary> GroupSizes, Dictionary<string, double>? BrokerPerTransfer, double? QuietSeconds, double? LoadGeneratorCpuPercent);
+    Dictionary<string, double> RuntimePerTransfer, Dictionary<string, GroupSizeSummary> GroupSizes, Dictionary<string, double>? BrokerPerTransfer, bool BrokerNotCounted, double? QuietSeconds, double? LoadGeneratorCpuPercent);

@@ -50,7 +50,8 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     /// <summary>The broker's statistics taken with nothing published since; null once anything may have been.</summary>
     private Dictionary<string, long>? quietBroker;
 
-    private sealed record Readings(Dictionary<string, long> Counters, Dictionary<string, ServiceScrape> Services, Dictionary<string, long>? Broker, long TransfersTakenIn);
+    /// <param name="Broker">Null without a broker, or when the platform was still busy before the step.</param>
+    private sealed record Readings(Dictionary<string, long> Counters, Dictionary<string, ServiceScrape> Services, bool HasBroker, Dictionary<string, long>? Broker, long TransfersTakenIn);
 
     /// <summary>
     /// Everything a step compares before and after it; the broker only for the systems that use it, and only once the
@@ -58,11 +59,10 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
     /// </summary>
     private async Task<Readings> ReadBeforeAsync(ISystemUnderTest system, bool quiet)
     {
-        Dictionary<string, long>? broker = null;
-        if (quiet && await system.QueuedAsync() is not null) broker = quietBroker ?? await probes.BrokerSettledAsync();
+        var hasBroker = await system.QueuedAsync() is not null;
+        var broker = hasBroker && quiet ? quietBroker ?? await probes.BrokerSettledAsync() : null;
         quietBroker = null;
-
-        return new Readings(await probes.CountersAsync(), await probes.ScrapeAsync(), broker, broker is null ? 0 : await probes.TransfersTakenInAsync());
+        return new Readings(await probes.CountersAsync(), await probes.ScrapeAsync(), hasBroker, broker, broker is null ? 0 : await probes.TransfersTakenInAsync());
     }
 
     /// <summary>
@@ -210,6 +210,8 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
             step.QuietSeconds = seconds;
         }
 
+        step.BrokerNotCounted = before.HasBroker && step.Broker is null;
+
         if (before.Counters.TryGetValue(LoadGenerator, out var generatorBefore) && after.TryGetValue(LoadGenerator, out var generatorAfter))
             step.LoadGeneratorCpuPercent = Math.Round((generatorAfter - generatorBefore) / (10.0 * step.Seconds), 1);
 
@@ -222,6 +224,7 @@ public sealed class Runner(Settings settings, Workload workload, Probes probes)
             (report.OutboxBacklogAtEnd is { } backlog ? $" | outbox {backlog}/{report.OutboxBacklogAfterDrain}" : "") +
             $" | drain {report.DrainSeconds:0.0}s" + (report.SettleSecondsBefore > 0.5 ? $" (settled {report.SettleSecondsBefore:0.0}s before)" : "") +
             (report.BrokerPerTransfer is { } perTransfer ? $" | publishes/transfer {perTransfer.GetValueOrDefault("publish"):0.0}" : "") +
+            (report.BrokerNotCounted ? " | publishes not counted (not quiet)" : "") +
             $" | benchmark CPU {report.LoadGeneratorCpuPercent:0}% of a core");
     }
 
