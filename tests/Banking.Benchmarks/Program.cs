@@ -31,6 +31,7 @@ Console.WriteLine($"Machine: {machine.Cores} cores, {machine.CpuModel}, {machine
 TransferPlatform? platform = null;
 ServiceProcess? gateway = null;
 OutcomeListener? outcomes = null;
+Probes? probes = null;
 var systems = new List<ISystemUnderTest>();
 var steps = new List<Step>();
 try
@@ -76,21 +77,19 @@ try
         });
     }
 
-    var services = new Dictionary<string, int?>
+    probes = new Probes(servers, platform, new Dictionary<string, ServiceProcess>(StringComparer.Ordinal)
     {
-        ["orchestrator"] = platform.Orchestrator.ProcessId,
-        ["debit"] = platform.Debit.ProcessId,
-        ["credit"] = platform.Credit.ProcessId,
-        ["gateway"] = gateway.ProcessId,
-        ["benchmark"] = Environment.ProcessId,
-    };
-    var runner = new Runner(settings, workload, async () =>
-    {
-        var counters = await ServerCounters.ReadAsync(servers.MySql1, servers.MySql2);
-        foreach (var (name, value) in ServerCounters.ReadCpu(services)) counters[name] = value;
-        return counters;
+        ["orchestrator"] = platform.Orchestrator,
+        ["debit"] = platform.Debit,
+        ["credit"] = platform.Credit,
+        ["gateway"] = gateway,
     });
-    foreach (var contention in settings.Contentions)
+    var runner = new Runner(settings, workload, probes);
+    var found = await probes.ScrapeAsync();
+    Console.WriteLine("Service metrics: " + string.Join("; ", probes.Services.Keys.Select(name => found.TryGetValue(name, out var scrape)
+        ? $"{name} allocations {(scrape.AllocatedBytes is null ? "missing" : "found")}, work items {(scrape.WorkItems is null ? "missing" : "found")}, {ServiceScrape.GroupSizeMetric} {(scrape.GroupSizes.Count == 0 ? "missing" : string.Join(",", scrape.GroupSizes.Keys))}"
+        : $"{name} /metrics did not answer")));
+    foreach (var contention in settings.RunSteps ? settings.Contentions : [])
     {
         foreach (var system in systems)
         {
@@ -121,9 +120,29 @@ try
         }
     }
 
-    var stages = settings.Clients.Contains(1) ? await Stages.MeasureAsync(platform.Core, runner.Sequential) : [];
+    SoakReport? soak = null;
+    if (settings.SoakSeconds > 0 && systems.Count > 0)
+    {
+        var system = systems[0];
+        var contention = settings.Contentions[0];
+        var rate = settings.SoakRate > 0
+            ? settings.SoakRate
+            : Reports.Sustained(reports, system.Name, contention) is { SustainedPerSecond: > 0 } peak ? Math.Max(1, (int)Math.Round(0.8 * peak.SustainedPerSecond)) : 0;
+        if (rate == 0)
+        {
+            Console.WriteLine($"No soak: {system.Name} sustained nothing in the steps to take 80 % of (give --soak-rate).");
+        }
+        else
+        {
+            Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] soak: {system.Name}, {contention}, open loop at {rate}/s for {settings.SoakSeconds} s{(settings.SoakRate > 0 ? "" : " (80 % of the sustained peak)")}");
+            if (!settings.RunSteps) await runner.WarmUpAsync(system, contention);
+            soak = await runner.SoakAsync(system, contention, rate, settings.SoakSeconds);
+        }
+    }
+
+    var stages = settings.RunSteps && settings.Clients.Contains(1) ? await Stages.MeasureAsync(platform.Core, runner.Sequential) : [];
     var run = new RunReport(started, Math.Round(clock.Elapsed.TotalSeconds, 1), "dotnet run -c Release --project tests/Banking.Benchmarks -- " + string.Join(' ', args),
-        machine, settings, systems.ToDictionary(s => s.Name, s => s.Description), reports, headlines, ratios, stages,
+        machine, settings, systems.ToDictionary(s => s.Name, s => s.Description), reports, headlines, ratios, stages, soak,
         [
             "Server counters and server CPU are global: anything else using the MariaDB, RabbitMQ and Redis servers during the run is included (see the load averages below); compare figures within one run.",
             "The load generator, the gateway, the three services and both MariaDB servers share the same machine.",
@@ -142,6 +161,7 @@ try
 }
 finally
 {
+    probes?.Dispose();
     foreach (var system in systems) await system.DisposeAsync();
     if (outcomes is not null) await outcomes.DisposeAsync();
     if (gateway is not null) await gateway.DisposeAsync();

@@ -54,8 +54,19 @@ public sealed class Latency
 
 public sealed record LatencySummary(long Count, double? P50Ms, double? P95Ms, double? P99Ms, double? P999Ms, double? MaxMs, double? MeanMs);
 
+/// <summary>Where the arrival loop reports what became of each transfer it submitted.</summary>
+public interface IRecorder
+{
+    void CountSubmitted();
+
+    void Error(string code);
+
+    /// <summary>A transfer that started (or was due to start, in the open loop) at <paramref name="start"/> has ended.</summary>
+    void Record(long start, Outcome outcome);
+}
+
 /// <summary>One step: a system, a contention pattern, an arrival rate (open loop) or a client count (closed loop).</summary>
-public sealed class Step(string system, string contention, string loop, int load, double seconds)
+public sealed class Step(string system, string contention, string loop, int load, double seconds) : IRecorder
 {
     private readonly Dictionary<string, long> errors = new(StringComparer.Ordinal);
     private long submitted;
@@ -81,6 +92,24 @@ public sealed class Step(string system, string contention, string loop, int load
     public long? OutboxBacklogAtEnd { get; set; }
     public long? OutboxBacklogAfterDrain { get; set; }
     public Dictionary<string, double> ServerCounters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per completed transfer, by .NET service: <c>alloc_kb.NAME</c> and <c>work_items.NAME</c>.</summary>
+    public Dictionary<string, double> Runtime { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>banking_group_commit_size during the step, by endpoint; empty while the services do not export it.</summary>
+    public Dictionary<string, GroupSizeSummary> GroupSizes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The virtual host's message statistics per transfer completed in the step or its drain; null without a broker.</summary>
+    public Dictionary<string, double>? Broker { get; set; }
+
+    /// <summary>The system uses the broker, but the platform was not quiet before or after the step: no publishes counted.</summary>
+    public bool BrokerNotCounted { get; set; }
+
+    /// <summary>The load generator's (this process's) CPU time during the step, in % of one core.</summary>
+    public double? LoadGeneratorCpuPercent { get; set; }
+
+    /// <summary>After the drain: seconds until the queues and outboxes were empty and the broker's statistics had caught up.</summary>
+    public double? QuietSeconds { get; set; }
 
     public long Submitted => Interlocked.Read(ref submitted);
     public long CompletedInWindow => Interlocked.Read(ref completedInWindow);
@@ -113,7 +142,8 @@ public sealed class Step(string system, string contention, string loop, int load
         System, Contention, Loop, Load, Seconds,
         Submitted, Math.Round(Submitted / Seconds, 1), CompletedInWindow, Math.Round(CompletedInWindow / Seconds, 1), CompletedTotal,
         Accept.Summary(), Final.Summary(), ErrorsSnapshot(), Math.Round(DrainSeconds, 2), Math.Round(SettleSeconds, 2), OutboxBacklogAtEnd, OutboxBacklogAfterDrain,
-        new Dictionary<string, double>(ServerCounters));
+        new Dictionary<string, double>(ServerCounters), new Dictionary<string, double>(Runtime), new Dictionary<string, GroupSizeSummary>(GroupSizes),
+        Broker, BrokerNotCounted, QuietSeconds is { } quiet ? Math.Round(quiet, 2) : null, LoadGeneratorCpuPercent);
 
     private Dictionary<string, long> ErrorsSnapshot()
     {
@@ -125,4 +155,5 @@ public sealed record StepReport(
     string System, string Contention, string Loop, int Load, double Seconds,
     long Submitted, double OfferedPerSecond, long CompletedInWindow, double CompletedPerSecond, long CompletedTotal,
     LatencySummary Accept, LatencySummary SubmitToFinal, Dictionary<string, long> Errors, double DrainSeconds, double SettleSecondsBefore,
-    long? OutboxBacklogAtEnd, long? OutboxBacklogAfterDrain, Dictionary<string, double> ServerCountersPerTransfer);
+    long? OutboxBacklogAtEnd, long? OutboxBacklogAfterDrain, Dictionary<string, double> ServerCountersPerTransfer,
+    Dictionary<string, double> RuntimePerTransfer, Dictionary<string, GroupSizeSummary> GroupSizes, Dictionary<string, double>? BrokerPerTransfer, bool BrokerNotCounted, double? QuietSeconds, double? LoadGeneratorCpuPercent);

@@ -33,7 +33,7 @@ public sealed record Headline(string Contention, string System, double Sustained
 
 public sealed record RunReport(
     DateTime StartedUtc, double DurationSeconds, string Command, Machine Machine, Settings Settings, Dictionary<string, string> Systems,
-    List<StepReport> Steps, List<Headline> Headlines, Dictionary<string, double> Ratios, List<StageTiming> SagaStages, List<string> Notes);
+    List<StepReport> Steps, List<Headline> Headlines, Dictionary<string, double> Ratios, List<StageTiming> SagaStages, SoakReport? Soak, List<string> Notes);
 
 public static class Reports
 {
@@ -93,14 +93,8 @@ public static class Reports
         }
 
         md.AppendLine();
-        var counters = run.Steps.Where(s => s.Loop == "closed" && s.Contention == "uniform").ToList();
-        if (counters.Count > 0)
-        {
-            md.AppendLine("MariaDB counters per completed transfer during closed-loop uniform steps (global server counters: anything else using the servers is included).").AppendLine();
-            CounterTable(md, counters, name => !name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name);
-            md.AppendLine("CPU milliseconds per completed transfer, by process, during the same steps (user + system time from /proc; server figures include anything else using the servers).").AppendLine();
-            CounterTable(md, counters, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..]);
-        }
+        if (run.Steps.Count > 0) PerTransferTables(md, run.Steps);
+        if (run.Soak is { } soak) SoakTables(md, soak);
 
         if (run.SagaStages.Count > 0)
         {
@@ -162,14 +156,117 @@ public static class Reports
 
     private const string CpuPrefix = "cpu_ms.";
 
-    private static void CounterTable(StringBuilder md, List<StepReport> steps, Func<string, bool> include, Func<string, string> header)
+    private static string Load(StepReport s) => $"{s.Load}{(s.Loop == "open" ? "/s" : " cl")}";
+
+    private static string StepColumns(StepReport s) => $"| {s.System} | {s.Contention} | {s.Loop} | {Load(s)} | ";
+
+    private static string F(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : "n/a";
+
+    private static void PerTransferTables(StringBuilder md, List<StepReport> steps)
+    {
+        // Servers as the counters name them: mariadb:PORT.
+        var servers = steps.SelectMany(s => s.ServerCountersPerTransfer.Keys).Where(k => k.StartsWith("mariadb:", StringComparison.Ordinal))
+            .Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct().Order(StringComparer.Ordinal).ToList();
+        double? Sum(StepReport s, string server, params string[] names) =>
+            names.Any(n => s.ServerCountersPerTransfer.ContainsKey($"{server}.{n}")) ? names.Sum(n => s.ServerCountersPerTransfer.GetValueOrDefault($"{server}.{n}")) : null;
+        string Broker(StepReport s, string name) => s.BrokerPerTransfer is { } b
+            ? b.Count == 0 ? "n/a" : F(b.GetValueOrDefault(name))
+            : s.BrokerNotCounted ? "not quiet" : "";
+
+        md.AppendLine("Per completed transfer, by server (global counters: anything else using the servers is included). Statements = `Questions` (every statement a client sent, BEGIN/COMMIT/SET included); DML = `Com_select` + `Com_insert` + `Com_update` + `Com_delete`; commits = `Com_commit` + `Com_xa_commit` (explicit commits: a statement in autocommit mode is not one, see `Handler_commit` below). Broker = the run's virtual host's message_stats (publish, confirm, ack) from before the step until the platform was quiet again, per transfer the saga took in meanwhile (new transfer_log rows), read once the management statistics had caught up (Quiet s: seconds that took after the drain; `not quiet`: queues or outboxes not empty within the settle time before or after the step, so no count). A step in which no transfer completed shows n/a per transfer.").AppendLine();
+        md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", servers.Select(v => $"Statements {v[8..]}")) + " | " + string.Join(" | ", servers.Select(v => $"DML {v[8..]}")) + " | " +
+            string.Join(" | ", servers.Select(v => $"Commits {v[8..]}")) + " | Broker publishes | confirms | acks | Quiet s |");
+        md.AppendLine("|---|---|---|--:|" + string.Concat(Enumerable.Repeat("--:|", servers.Count * 3 + 4)));
+        foreach (var s in steps)
+        {
+            md.AppendLine(StepColumns(s) + string.Join(" | ", servers.Select(v => F(Sum(s, v, "Questions")))) + " | " +
+                string.Join(" | ", servers.Select(v => F(Sum(s, v, "Com_select", "Com_insert", "Com_update", "Com_delete")))) + " | " +
+                string.Join(" | ", servers.Select(v => F(Sum(s, v, "Com_commit", "Com_xa_commit")))) + " | " +
+                $"{Broker(s, "publish")} | {Broker(s, "confirm")} | {Broker(s, "ack")} | {(s.QuietSeconds is { } q ? q.ToString("0.0", CultureInfo.InvariantCulture) : "")} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("CPU milliseconds per completed transfer, by process (user + system time from /proc; server figures include anything else using the servers; `benchmark` is the load generator, and the baselines' own work). Generator % = the benchmark process's CPU during the step in % of one core: near 100 × cores it would be the bottleneck.").AppendLine();
+        CounterTable(md, steps, name => name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name[CpuPrefix.Length..], s => F(s.LoadGeneratorCpuPercent), "Generator %");
+
+        var services = steps.SelectMany(s => s.RuntimePerTransfer.Keys).Select(k => k[(k.IndexOf('.', StringComparison.Ordinal) + 1)..]).Distinct().Order(StringComparer.Ordinal).ToList();
+        md.AppendLine(".NET runtime per completed transfer, by service, from each service's /metrics (`dotnet.gc.heap.total_allocated` and `dotnet.thread_pool.work_item.count` of System.Runtime): KB allocated and thread-pool work items. Whatever else a service does meanwhile (health checks, polling, the scrapes themselves) is included.").AppendLine();
+        if (services.Count == 0)
+        {
+            md.AppendLine("(n/a: no service exported the runtime metrics)").AppendLine();
+        }
+        else
+        {
+            md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", services.Select(v => $"KB {v}")) + " | " + string.Join(" | ", services.Select(v => $"Work items {v}")) + " |");
+            md.AppendLine("|---|---|---|--:|" + string.Concat(Enumerable.Repeat("--:|", services.Count * 2)));
+            foreach (var s in steps)
+            {
+                string Value(string key) => s.RuntimePerTransfer.TryGetValue(key, out var v) ? F(v) : "n/a";
+                md.AppendLine(StepColumns(s) + string.Join(" | ", services.Select(v => Value($"alloc_kb.{v}"))) + " | " + string.Join(" | ", services.Select(v => Value($"work_items.{v}"))) + " |");
+            }
+
+            md.AppendLine();
+        }
+
+        var endpoints = steps.SelectMany(s => s.GroupSizes.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        md.AppendLine($"Group sizes seen during each step, by endpoint, from the services' `{ServiceScrape.GroupSizeMetric}` histogram: mean (sum/count) and p99 (the upper bound of the bucket it falls in). n/a: no group committed in the step, or the services do not export the histogram.").AppendLine();
+        if (endpoints.Count == 0)
+        {
+            md.AppendLine("| System | Contention | Loop | Load | Groups | Mean | p99 |");
+            md.AppendLine("|---|---|---|--:|--:|--:|--:|");
+            foreach (var s in steps) md.AppendLine(StepColumns(s) + "n/a | n/a | n/a |");
+        }
+        else
+        {
+            md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", endpoints.Select(e => $"{e} groups | mean | p99")) + " |");
+            md.AppendLine("|---|---|---|--:|" + string.Concat(Enumerable.Repeat("--:|", endpoints.Count * 3)));
+            foreach (var s in steps)
+            {
+                md.AppendLine(StepColumns(s) + string.Join(" | ", endpoints.Select(e => s.GroupSizes.TryGetValue(e, out var g)
+                    ? string.Create(CultureInfo.InvariantCulture, $"{g.Groups} | {g.Mean:0.00} | {g.P99}")
+                    : "n/a | n/a | n/a")) + " |");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("All MariaDB counters per completed transfer (global server counters).").AppendLine();
+        CounterTable(md, steps, name => !name.StartsWith(CpuPrefix, StringComparison.Ordinal), name => name);
+    }
+
+    private static void SoakTables(StringBuilder md, SoakReport soak)
+    {
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"Soak: {soak.System}, {soak.Contention}, open loop at {soak.Rate}/s for {soak.Seconds:0} s: {soak.Submitted} submitted, {soak.Completed} completed, errors {(soak.Errors.Count == 0 ? "none" : string.Join("; ", soak.Errors.Select(e => $"{e.Key} ×{e.Value}")))}, drain {soak.DrainSeconds:0.0} s.");
+        md.AppendLine().AppendLine($"**Verdict: {soak.Verdict}.**").AppendLine();
+        md.AppendLine("One row per 30 s: transfers that completed in the window (p99 from when they were due), resident memory (VmRSS) of each process at its end, and `SELECT COUNT(*)` of inbox_state and outbox_message in each database of the run.").AppendLine();
+        var processes = soak.Rows.SelectMany(r => r.ResidentMb.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var tables = soak.Rows.SelectMany(r => r.TableRows.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        md.AppendLine("| Window s | Completed/s | Errors | p99 ms | " + string.Join(" | ", processes.Select(p => $"RSS MB {p}")) + " | " + string.Join(" | ", tables) + " |");
+        md.AppendLine("|---|--:|--:|--:|" + string.Concat(Enumerable.Repeat("--:|", processes.Count + tables.Count)));
+        foreach (var r in soak.Rows)
+        {
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.FromSeconds:0}-{r.ToSeconds:0} | {r.CompletedPerSecond:0.0} | {r.Errors} | {N(r.P99Ms)} | ") +
+                string.Join(" | ", processes.Select(p => r.ResidentMb.TryGetValue(p, out var v) ? v.ToString("0", CultureInfo.InvariantCulture) : "")) + " | " +
+                string.Join(" | ", tables.Select(t => r.TableRows.TryGetValue(t, out var v) ? v.ToString(CultureInfo.InvariantCulture) : "")) + " |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("After the drain: " + string.Join(", ", soak.TableRowsAfterDrain.Select(t => $"{t.Key} {t.Value}")) + ".");
+        var c = soak.ServerCountersPerTransfer;
+        md.AppendLine("Per completed transfer over the soak: " + string.Join(", ", c.Where(kv => kv.Key.EndsWith(".Questions", StringComparison.Ordinal) || kv.Key.EndsWith(".Com_commit", StringComparison.Ordinal) || kv.Key.StartsWith(CpuPrefix, StringComparison.Ordinal))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.0}"))) +
+            (soak.BrokerPerTransfer is { Count: > 0 } b ? string.Create(CultureInfo.InvariantCulture, $", broker publishes {b.GetValueOrDefault("publish"):0.0}") : "") + ".");
+        md.AppendLine();
+    }
+
+    private static void CounterTable(StringBuilder md, List<StepReport> steps, Func<string, bool> include, Func<string, string> header, Func<StepReport, string>? extra = null, string extraHeader = "")
     {
         var names = steps.SelectMany(s => s.ServerCountersPerTransfer.Keys).Where(include).Distinct().Order(StringComparer.Ordinal).ToList();
         if (names.Count == 0) return;
-        md.AppendLine("| System | Clients | " + string.Join(" | ", names.Select(header)) + " |");
-        md.AppendLine("|---|--:|" + string.Concat(names.Select(_ => "--:|")));
+        md.AppendLine("| System | Contention | Loop | Load | " + string.Join(" | ", names.Select(header)) + (extra is null ? "" : $" | {extraHeader}") + " |");
+        md.AppendLine("|---|---|---|--:|" + string.Concat(names.Select(_ => "--:|")) + (extra is null ? "" : "--:|"));
         foreach (var s in steps)
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {s.System} | {s.Load} | ") + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "")) + " |");
+            md.AppendLine(StepColumns(s) + string.Join(" | ", names.Select(n => s.ServerCountersPerTransfer.TryGetValue(n, out var v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "n/a")) + (extra is null ? "" : $" | {extra(s)}") + " |");
         md.AppendLine();
     }
 }

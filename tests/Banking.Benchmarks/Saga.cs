@@ -270,18 +270,16 @@ public sealed class SagaThroughRabbitMq : ISystemUnderTest
 /// </summary>
 public static class ServerCounters
 {
-    /// <summary>CPU milliseconds (user + system) of each process so far, from <c>/proc/PID/stat</c>.</summary>
-    public static Dictionary<string, long> ReadCpu(IReadOnlyDictionary<string, int?> processes)
+    /// <summary>
+    /// The run's servers among the processes: each mariadbd by the <c>--port</c> on its command line, RabbitMQ as the
+    /// Erlang VM that listens on the broker's port. Other servers on the machine (another run's private ones) are
+    /// left out.
+    /// </summary>
+    public static Dictionary<string, int> FindServers(IReadOnlyCollection<int> mariaDbPorts, int brokerPort)
     {
-        var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (!OperatingSystem.IsLinux()) return values;
         var processIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (name, pid) in processes)
-        {
-            if (pid is { } id) processIds[name] = id;
-        }
-
-        // The servers are found by their command line: mariadbd for each data folder, RabbitMQ's Erlang VM.
+        if (!OperatingSystem.IsLinux()) return processIds;
+        var brokerSockets = ListeningSockets(brokerPort);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var id)) continue;
@@ -290,11 +288,62 @@ public static class ServerCounters
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             if (commandLine.Contains("mariadbd", StringComparison.Ordinal))
-                processIds[$"mariadbd:{Regex.Match(commandLine, @"--port=(\d+)").Groups[1].Value}"] = id;
-            else if (commandLine.Contains("beam.smp", StringComparison.Ordinal) && commandLine.Contains("rabbit", StringComparison.Ordinal))
+            {
+                if (int.TryParse(Regex.Match(commandLine, @"--port=(\d+)").Groups[1].Value, out var port) && mariaDbPorts.Contains(port))
+                    processIds[$"mariadbd:{port}"] = id;
+            }
+            else if (commandLine.Contains("beam.smp", StringComparison.Ordinal) && commandLine.Contains("rabbit", StringComparison.Ordinal) && HoldsAny(id, brokerSockets))
+            {
                 processIds["rabbitmq"] = id;
+            }
         }
 
+        return processIds;
+    }
+
+    /// <summary>The inodes of the listening TCP sockets on <paramref name="port"/>, from /proc/net/tcp and tcp6.</summary>
+    private static HashSet<string> ListeningSockets(int port)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table)) continue;
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                // sl local_address rem_address st ... inode: state 0A is LISTEN, the port is the hex after the colon.
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 10 || fields[3] != "0A") continue;
+                if (int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port) inodes.Add(fields[9]);
+            }
+        }
+
+        return inodes;
+    }
+
+    private static bool HoldsAny(int processId, HashSet<string> socketInodes)
+    {
+        if (socketInodes.Count == 0) return false;
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))
+            {
+                var target = new FileInfo(fd).LinkTarget;
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && socketInodes.Contains(target[8..^1])) return true;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process ended, or is not ours to look into.
+        }
+
+        return false;
+    }
+
+    /// <summary>CPU milliseconds (user + system) of each process so far, from <c>/proc/PID/stat</c>.</summary>
+    public static Dictionary<string, long> ReadCpu(IReadOnlyDictionary<string, int> processIds)
+    {
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!OperatingSystem.IsLinux()) return values;
         var ticksPerSecond = 100.0; // USER_HZ on Linux
         foreach (var (name, id) in processIds)
         {
@@ -316,13 +365,18 @@ public static class ServerCounters
     }
 
     private static readonly string[] Names =
-        ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions"];
+        ["Handler_commit", "Handler_prepare", "Com_commit", "Com_xa_commit", "Innodb_os_log_fsyncs", "Innodb_data_fsyncs", "Binlog_commits", "Questions",
+         "Com_select", "Com_insert", "Com_update", "Com_delete"];
+
+    /// <summary>How a server is named in the counters and the report: by its port, as the machine knows it.</summary>
+    public static string ServerLabel(string connectionString) => $"mariadb:{new MySqlConnectionStringBuilder(connectionString).Port}";
 
     public static async Task<Dictionary<string, long>> ReadAsync(string server1, string server2)
     {
         var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (label, connectionString) in new[] { ("db1", server1), ("db2", server2) })
+        foreach (var connectionString in new[] { server1, server2 })
         {
+            var label = ServerLabel(connectionString);
             await using var connection = new MySqlConnection(connectionString);
             await connection.OpenAsync();
             await using var command = new MySqlCommand(

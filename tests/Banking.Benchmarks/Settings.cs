@@ -49,6 +49,15 @@ public sealed class Settings
 
     public bool KeepDatabases { get; set; }
 
+    /// <summary>After the steps, an open loop this long at <see cref="SoakRate"/> (0: no soak).</summary>
+    public double SoakSeconds { get; set; }
+
+    /// <summary>The soak's arrival rate; 0: 80 % of what the soaked system sustained in the steps.</summary>
+    public int SoakRate { get; set; }
+
+    /// <summary>False for a soak alone: <c>--soak-seconds</c> without <c>--rates</c>, <c>--clients</c> or <c>--quick</c>.</summary>
+    public bool RunSteps { get; set; } = true;
+
     public static Settings Parse(string[] args)
     {
         var settings = new Settings();
@@ -69,7 +78,12 @@ public sealed class Settings
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int[] Ints() => [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            int[] Ints()
+            {
+                var list = Next();
+                return list == "none" ? [] : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+            }
+
             switch (args[i])
             {
                 case "--quick": break;
@@ -89,6 +103,8 @@ public sealed class Settings
                 case "--sync-wait-ms": settings.SyncWaitMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--results": settings.Results = Next(); break;
                 case "--keep-databases": settings.KeepDatabases = true; break;
+                case "--soak-seconds": settings.SoakSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--soak-rate": settings.SoakRate = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--help" or "-h":
                     Console.WriteLine("""
                         dotnet run -c Release --project tests/Banking.Benchmarks -- [--quick] [options]
@@ -103,6 +119,10 @@ public sealed class Settings
                           --sync-wait-ms 0          the gateway's Gateway:SyncWaitMs (0: POST answers 202 at once)
                           --results DIR             default: tests/Banking.Benchmarks/results/<timestamp>
                           --keep-databases          do not drop the bench_ databases and virtual host at the end
+                          --soak-seconds 600        after the steps, an open loop this long (first system, first contention),
+                                                    one row per 30 s; without --rates, --clients or --quick: the soak alone
+                          --soak-rate 20            its rate (default: 80 % of what that system sustained in the steps)
+                          --rates none, --clients none   no open-loop or no closed-loop steps
                         Needs BANKING_MYSQL1, BANKING_MYSQL2, BANKING_RABBITMQ, BANKING_RABBITMQ_MANAGEMENT, BANKING_REDIS.
                         """);
                     Environment.Exit(0);
@@ -111,6 +131,11 @@ public sealed class Settings
             }
         }
 
+        settings.RunSteps = settings.SoakSeconds <= 0 || args.Any(a => a is "--rates" or "--clients" or "--quick");
+        if (settings.SoakSeconds > 0 && !settings.RunSteps && settings.SoakRate <= 0)
+            throw new ArgumentException("a soak without steps needs --soak-rate (there is no peak to take 80 % of)");
+        if (settings.Clients.Any(c => c < 1) || settings.Rates.Any(r => r < 1) || settings.SoakRate < 0)
+            throw new ArgumentException("client counts and rates are positive");
         return settings;
     }
 }
