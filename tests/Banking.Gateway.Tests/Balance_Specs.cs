@@ -144,6 +144,25 @@ public sealed class Balance_Specs
     }
 
     [Test]
+    public async Task A_balance_read_in_flight_when_the_outcome_arrives_does_not_cache_the_balance_from_before_it()
+    {
+        var from = gateway.Responder.AddAccount(Ledger.Debit, 500m);
+        var to = gateway.Responder.AddAccount(Ledger.Credit, 0m);
+        // Within Gateway:QueryTimeoutMs (1500 ms): the read succeeds, with the row as it was when the ledger read it.
+        gateway.Responder.DelayBalanceOf(to, TimeSpan.FromMilliseconds(700));
+        var slowRead = Balance(to);
+        await Eventually.HoldsAsync(() => gateway.Responder.BalanceQueries(to) == 2, "both ledgers read the account", TimeSpan.FromSeconds(10));
+
+        gateway.Responder.SetBalance(to, 150m);
+        await gateway.Responder.Bus.Publish(FinalOutcome("SUCCESS", "T-race-" + Guid.NewGuid().ToString("N")[..12], from, to, 150m), FinalOutcomeType("SUCCESS"));
+        await Eventually.HoldsAsync(async () => await gateway.Redis.GetDatabase().KeyExistsAsync($"{gateway.KeyPrefix}balance-gen:{{{to}}}"),
+            "the outcome was consumed", TimeSpan.FromSeconds(10));
+
+        Assert.That((await slowRead).Raw("balance"), Is.EqualTo("0.00"), "the read in flight answers what it read");
+        Assert.That((await Balance(to)).Raw("balance"), Is.EqualTo("150.00"), "but did not cache it over the invalidation");
+    }
+
+    [Test]
     public async Task A_final_outcome_for_other_accounts_leaves_the_cached_balance_alone()
     {
         var accountNo = gateway.Responder.AddAccount(Ledger.Credit, 500m);

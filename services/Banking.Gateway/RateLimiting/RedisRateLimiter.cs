@@ -28,11 +28,18 @@ public sealed class RedisRateLimiter(RequestDelegate next, IConnectionMultiplexe
         if (context.GetEndpoint()?.Metadata.GetMetadata<CountedWithTheClaim>() is not null)
         {
             // The endpoint counts the request in the round trip of its idempotency claim. One that ends before it gets
-            // there (401, 400, 403) is counted here afterwards, so that such requests still use up the allowance.
+            // there (401, 400, 413) is counted here afterwards, so that such requests still use up the allowance.
             var deferred = new DeferredRateLimit(allowance);
             context.Features.Set(deferred);
-            await next(context);
-            if (deferred.TakeForCounting()) await counter.CountAsync(context, allowance, redis.GetDatabase());
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (deferred.TakeForCounting()) await counter.CountAsync(context, allowance, redis.GetDatabase());
+            }
+
             return;
         }
 

@@ -245,20 +245,25 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
     {
         var accountNo = context.Message.AccountNo;
         balanceQueries.AddOrUpdate(accountNo, 1, (_, n) => n + 1);
-        if (balanceDelays.TryGetValue(accountNo, out var delay)) await Task.Delay(delay);
 
-        if (!accounts.TryGetValue(accountNo, out var account) || account.Ledger != ledger)
+        // The row is read first and the answer is what is slow, so a delayed answer can be older than the account.
+        var found = accounts.TryGetValue(accountNo, out var account) && account.Ledger == ledger;
+        decimal balance = 0;
+        DateTime lastUpdated = default;
+        if (found)
+        {
+            lock (account!)
+            {
+                balance = account.Balance;
+                lastUpdated = account.LastUpdated;
+            }
+        }
+
+        if (balanceDelays.TryGetValue(accountNo, out var delay)) await Task.Delay(delay);
+        if (!found)
         {
             await context.RespondAsync(new AccountBalance { AccountNo = accountNo, Found = false });
             return;
-        }
-
-        decimal balance;
-        DateTime lastUpdated;
-        lock (account)
-        {
-            balance = account.Balance;
-            lastUpdated = account.LastUpdated;
         }
 
         await context.RespondAsync(new AccountBalance
@@ -266,7 +271,7 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
             AccountNo = accountNo,
             Found = true,
             Balance = balance,
-            Currency = account.Currency,
+            Currency = account!.Currency,
             Status = account.Status,
             ClientNo = account.ClientNo,
             LastUpdatedUtc = lastUpdated,
