@@ -12,6 +12,5 @@ public sealed class CreditAccountConsumer(LedgerOperations ledger) : IConsumer<C
         var m = context.Message;
         var result = await ledger.CreditAsync(m.TransferId, m.AccountNo, m.Amount, m.Currency, m.Narrative, context.CancellationToken);
         await context.Publish(result.ToCreditReply(), context.CancellationToken);
-        if (result.ToBalanceChanged() is { } changed) await context.Publish(changed, context.CancellationToken);
     }
 }

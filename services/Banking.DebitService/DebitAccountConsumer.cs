@@ -12,6 +12,5 @@ public sealed class DebitAccountConsumer(LedgerOperations ledger) : IConsumer<De
         var m = context.Message;
         var result = await ledger.DebitAsync(m.TransferId, m.AccountNo, m.Amount, m.Currency, m.Narrative, context.CancellationToken);
         await context.Publish(result.ToDebitReply(), context.CancellationToken);
-        if (result.ToBalanceChanged() is { } changed) await context.Publish(changed, context.CancellationToken);
     }
 }

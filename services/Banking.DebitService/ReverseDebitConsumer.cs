@@ -11,6 +11,5 @@ public sealed class ReverseDebitConsumer(LedgerOperations ledger) : IConsumer<Re
     {
         var result = await ledger.ReverseDebitAsync(context.Message.TransferId, context.Message.AccountNo, context.CancellationToken);
         await context.Publish(result.ToReversalReply(), context.CancellationToken);
-        if (result.ToBalanceChanged() is { } changed) await context.Publish(changed, context.CancellationToken);
     }
 }

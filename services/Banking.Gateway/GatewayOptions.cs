@@ -45,10 +45,6 @@ public sealed class GatewayOptions : IValidatableObject
     /// </summary>
     public string? CacheSigningKey { get; set; }
 
-    /// <summary>The durable queue, shared by all gateway instances, that drops cached balances on BalanceChanged.</summary>
-    [Required]
-    public string BalanceCacheQueue { get; set; } = "gateway-balance-cache";
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Currencies.Length == 0)

@@ -1,5 +1,4 @@
 using Banking.Contracts;
-using Banking.Contracts.Accounts;
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Data;
 
@@ -73,9 +72,4 @@ public sealed record LedgerResult(
         TransferId = TransferId, AccountNo = accountNo, WasAlreadyApplied = IsApplied,
         PriorRejectionCode = Outcome == LedgerOutcomes.Rejected ? ReasonCode : null, BalanceAfter = BalanceAfter, AnsweredAtUtc = DateTime.UtcNow,
     };
-
-    /// <summary>Published with a change that was applied by this delivery (a replay changed nothing).</summary>
-    public BalanceChanged? ToBalanceChanged() => IsApplied && !IsReplay
-        ? new BalanceChanged { AccountNo = AccountNo, Balance = BalanceAfter!.Value, Currency = Currency, TransferId = TransferId, ChangedAtUtc = AtUtc }
-        : null;
 }

@@ -57,7 +57,6 @@ try
         ["ConnectionStrings__Redis"] = servers.Redis,
         ["Gateway__RedisKeyPrefix"] = servers.RunId + ":",
         ["Gateway__SyncWaitMs"] = settings.SyncWaitMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Gateway__BalanceCacheQueue"] = "gateway-balance-cache-" + servers.RunId,
         ["RateLimit__PermitLimit"] = "1000000",
         ["RateLimit__Window"] = "00:00:01",
         ["Serilog__MinimumLevel__Default"] = "Warning",

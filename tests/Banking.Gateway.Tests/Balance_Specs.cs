@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Banking.Contracts.Accounts;
+using Banking.Contracts.Transfers;
 using Banking.Gateway.Tests.Support;
 using Banking.ServiceDefaults.Security;
 using Banking.Testing;
@@ -10,7 +10,7 @@ namespace Banking.Gateway.Tests;
 
 /// <summary>
 /// GET /api/v1/account/{account_no}/balance: the seed's body for accounts of either ledger, 404 for unknown ones,
-/// served from the Redis cache until a BalanceChanged event (or a finished transfer) drops the entry.
+/// served from the Redis cache until a transfer's final outcome (whoever started the transfer) drops the entry.
 /// </summary>
 public sealed class Balance_Specs
 {
@@ -120,40 +120,89 @@ public sealed class Balance_Specs
         Assert.That(ttl, Is.Not.Null.And.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(TimeSpan.FromMinutes(5)), "cached in Redis with Gateway:BalanceCacheTtl");
     }
 
-    [Test]
-    public async Task A_BalanceChanged_event_on_the_broker_drops_the_cached_balance()
+    [TestCase("SUCCESS", TestName = "A transfer this gateway did not start drops both cached balances when it completes")]
+    [TestCase("ROLLBACK", TestName = "A transfer this gateway did not start drops both cached balances when it is rolled back")]
+    [TestCase("FAILED", TestName = "A transfer this gateway did not start drops both cached balances when it fails")]
+    public async Task A_final_outcome_from_another_channel_drops_both_cached_balances(string status)
     {
-        var accountNo = gateway.Responder.AddAccount(Ledger.Credit, 500m);
-        Assert.That((await Balance(accountNo)).Raw("balance"), Is.EqualTo("500.00"));
+        var from = gateway.Responder.AddAccount(Ledger.Debit, 500m);
+        var to = gateway.Responder.AddAccount(Ledger.Credit, 40m);
+        Assert.That((await Balance(from)).Raw("balance"), Is.EqualTo("500.00"));
+        Assert.That((await Balance(to)).Raw("balance"), Is.EqualTo("40.00"));
 
-        // What the credit ledger does: change the row, then publish BalanceChanged.
-        gateway.Responder.SetBalance(accountNo, 650m);
-        await gateway.Responder.Bus.Publish(new BalanceChanged
-        {
-            AccountNo = accountNo, Balance = 650m, Currency = "CNY", TransferId = "T-balance-changed", ChangedAtUtc = DateTime.UtcNow,
-        });
+        // What the ledgers and the saga do for a transfer an upstream system (or another gateway instance) started:
+        // change the rows, then publish the final outcome, which no waiter of this gateway is waiting for.
+        gateway.Responder.SetBalance(from, 350m);
+        gateway.Responder.SetBalance(to, 190m);
+        await gateway.Responder.Bus.Publish(FinalOutcome(status, "T-upstream-" + Guid.NewGuid().ToString("N")[..12], from, to, 150m), FinalOutcomeType(status));
 
-        // The event is consumed asynchronously; the cache TTL (5 min) cannot be what refreshes it within this wait.
-        await Eventually.HoldsAsync(async () => (await Balance(accountNo)).Raw("balance") == "650.00", "the new balance is read", TimeSpan.FromSeconds(20));
+        // The outcome is consumed asynchronously; the cache TTL (5 min) cannot be what refreshes it within this wait.
+        await Eventually.HoldsAsync(async () => (await Balance(from)).Raw("balance") == "350.00", "the new source balance is read", TimeSpan.FromSeconds(20));
+        await Eventually.HoldsAsync(async () => (await Balance(to)).Raw("balance") == "190.00", "the new destination balance is read", TimeSpan.FromSeconds(20));
         // Two ledgers asked for the first miss, two for the one after the invalidation; every other read was a hit.
-        Assert.That(gateway.Responder.BalanceQueries(accountNo), Is.EqualTo(4), "asked again once, after the invalidation; cached again since");
+        Assert.That(gateway.Responder.BalanceQueries(from), Is.EqualTo(4), "asked again once, after the invalidation; cached again since");
     }
 
     [Test]
-    public async Task A_BalanceChanged_for_another_account_leaves_the_cached_balance_alone()
+    public async Task A_balance_read_in_flight_when_the_outcome_arrives_does_not_cache_the_balance_from_before_it()
+    {
+        var from = gateway.Responder.AddAccount(Ledger.Debit, 500m);
+        var to = gateway.Responder.AddAccount(Ledger.Credit, 0m);
+        // Within Gateway:QueryTimeoutMs (1500 ms): the read succeeds, with the row as it was when the ledger read it.
+        gateway.Responder.DelayBalanceOf(to, TimeSpan.FromMilliseconds(700));
+        var slowRead = Balance(to);
+        await Eventually.HoldsAsync(() => gateway.Responder.BalanceQueries(to) == 2, "both ledgers read the account", TimeSpan.FromSeconds(10));
+
+        gateway.Responder.SetBalance(to, 150m);
+        await gateway.Responder.Bus.Publish(FinalOutcome("SUCCESS", "T-race-" + Guid.NewGuid().ToString("N")[..12], from, to, 150m), FinalOutcomeType("SUCCESS"));
+        await Eventually.HoldsAsync(async () => await gateway.Redis.GetDatabase().KeyExistsAsync($"{gateway.KeyPrefix}balance-gen:{{{to}}}"),
+            "the outcome was consumed", TimeSpan.FromSeconds(10));
+
+        Assert.That((await slowRead).Raw("balance"), Is.EqualTo("0.00"), "the read in flight answers what it read");
+        Assert.That((await Balance(to)).Raw("balance"), Is.EqualTo("150.00"), "but did not cache it over the invalidation");
+    }
+
+    [Test]
+    public async Task A_final_outcome_for_other_accounts_leaves_the_cached_balance_alone()
     {
         var accountNo = gateway.Responder.AddAccount(Ledger.Credit, 500m);
         await Balance(accountNo);
         gateway.Responder.SetBalance(accountNo, 650m);
 
-        var other = gateway.Responder.AddAccount(Ledger.Credit, 1m);
-        await Balance(other);
-        await gateway.Responder.Bus.Publish(new BalanceChanged { AccountNo = other, Balance = 2m, Currency = "CNY", TransferId = "T-other", ChangedAtUtc = DateTime.UtcNow });
+        var otherFrom = gateway.Responder.AddAccount(Ledger.Debit, 10m);
+        var otherTo = gateway.Responder.AddAccount(Ledger.Credit, 1m);
+        await Balance(otherTo);
+        await gateway.Responder.Bus.Publish(FinalOutcome("SUCCESS", "T-other-" + Guid.NewGuid().ToString("N")[..12], otherFrom, otherTo, 1m), FinalOutcomeType("SUCCESS"));
 
-        // Once the other account's entry is gone, the event has been consumed.
-        await Eventually.HoldsAsync(async () => !await gateway.Redis.GetDatabase().KeyExistsAsync(BalanceKey(other)), "the event was consumed", TimeSpan.FromSeconds(20));
+        // Once the other account's entry is gone, the outcome has been consumed.
+        await Eventually.HoldsAsync(async () => !await gateway.Redis.GetDatabase().KeyExistsAsync(BalanceKey(otherTo)), "the outcome was consumed", TimeSpan.FromSeconds(20));
         Assert.That((await Balance(accountNo)).Raw("balance"), Is.EqualTo("500.00"));
     }
+
+    private static Type FinalOutcomeType(string status) => status switch
+    {
+        "SUCCESS" => typeof(TransferCompleted),
+        "ROLLBACK" => typeof(TransferRolledBack),
+        _ => typeof(TransferFailed),
+    };
+
+    private static object FinalOutcome(string status, string transferId, string from, string to, decimal amount) => status switch
+    {
+        "SUCCESS" => new TransferCompleted
+        {
+            TransferId = transferId, FromAccount = from, ToAccount = to, Amount = amount, Currency = "CNY", SourceBalanceAfter = 350m, CompletedAtUtc = DateTime.UtcNow,
+        },
+        "ROLLBACK" => new TransferRolledBack
+        {
+            TransferId = transferId, FromAccount = from, ToAccount = to, Amount = amount, Currency = "CNY", ReasonCode = "ACCOUNT_RESTRICTED", Reason = "credit refused",
+            Account = to, RolledBackAtUtc = DateTime.UtcNow,
+        },
+        _ => new TransferFailed
+        {
+            TransferId = transferId, FromAccount = from, ToAccount = to, Amount = amount, Currency = "CNY", ReasonCode = "INSUFFICIENT_BALANCE", Reason = "insufficient balance",
+            Account = from, FailedAtUtc = DateTime.UtcNow,
+        },
+    };
 
     [Test]
     public async Task A_finished_transfer_drops_both_cached_balances_before_it_is_answered()

@@ -84,6 +84,31 @@ public sealed class RateLimit_Specs
         await Task.Delay(300);
         Assert.That(gateway.Responder.RequestsSeen(reference), Is.Zero);
         Assert.That(gateway.Responder.BalanceOf(to), Is.Zero);
+        // The count and the claim go to Redis in one round trip; the 429 gives the claim back.
+        Assert.That(await gateway.Redis.GetDatabase().KeyExistsAsync($"{gateway.KeyPrefix}idem:{reference}"), Is.False, "no claim is left behind");
+    }
+
+    [Test]
+    public async Task Transfers_are_counted_with_their_claim_and_refused_ones_still_use_up_the_allowance()
+    {
+        using var client = NewClient(out var subject);
+        var to = gateway.Responder.AddAccount(Ledger.Credit, 0m);
+        using (var transfer = await client.PostTransfer(new { from_account = accountNo, to_account = to, amount = 1.00m, currency = "CNY" }))
+        {
+            Assert.That(transfer.StatusCode, Is.EqualTo(HttpStatusCode.OK), await transfer.Content.ReadAsStringAsync());
+            Assert.That(transfer.Headers.GetValues("X-RateLimit-Remaining").Single(), Is.EqualTo((Limit - 1).ToString()));
+        }
+
+        // Refused before the endpoint counts them (a body that is not valid): counted all the same.
+        for (var i = 0; i < Limit - 1; i++)
+        {
+            using var invalid = await client.PostJson("/api/v1/transfer", """{"amount":"ten"}""");
+            Assert.That(invalid.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+
+        Assert.That((long)await gateway.Redis.GetDatabase().StringGetAsync($"{gateway.KeyPrefix}ratelimit:sub:{subject}"), Is.EqualTo(Limit), "each request counted once");
+        using var refused = await ReadBalance(client);
+        await refused.Error(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
     }
 
     [Test]

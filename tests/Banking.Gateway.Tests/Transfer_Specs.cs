@@ -5,6 +5,7 @@ using Banking.Gateway.Security;
 using Banking.Gateway.Tests.Support;
 using Banking.Gateway.Transfers;
 using Banking.ServiceDefaults.Security;
+using Banking.Testing;
 using static Banking.Gateway.Tests.Support.SagaAndLedgerResponder;
 
 namespace Banking.Gateway.Tests;
@@ -218,8 +219,9 @@ public sealed class Transfer_Specs
     }
 
     [Test]
-    public async Task When_Redis_lost_the_reference_the_orchestrators_hash_still_detects_a_conflict()
+    public async Task A_reference_Redis_does_not_know_is_refused_by_the_saga_and_answered_409_DUPLICATE_REFERENCE()
     {
+        // A transfer Redis has no key for: it expired or was lost, or an upstream system chose the reference.
         var (from, to) = TwoAccounts();
         var reference = Reference();
         var recorded = new TransferRequested
@@ -233,8 +235,17 @@ public sealed class Transfer_Specs
         });
 
         using var other = await channel.PostTransfer(new { from_account = from, to_account = to, amount = 99m, currency = "CNY", reference });
-        await other.Error(HttpStatusCode.Conflict, "DUPLICATE_REFERENCE");
-        Assert.That(gateway.Responder.RequestsSeen(reference), Is.EqualTo(0));
+        var error = await other.Error(HttpStatusCode.Conflict, "DUPLICATE_REFERENCE");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(error.GetProperty("details").GetProperty("transfer_id").GetString(), Is.EqualTo(reference));
+            Assert.That(error.GetProperty("details").GetProperty("field").GetString(), Is.EqualTo("reference"));
+            Assert.That(gateway.Responder.RequestsSeen(reference), Is.EqualTo(1), "published: the saga, not a query before the publish, told the conflict");
+            Assert.That(gateway.Responder.ConflictsPublished(reference), Is.EqualTo(1));
+            Assert.That(await gateway.Redis.GetDatabase().KeyExistsAsync($"{gateway.KeyPrefix}idem:{reference}"), Is.False,
+                "the refused request's hash is not kept for a reference that is not its own");
+            Assert.That(gateway.Responder.BalanceOf(from), Is.EqualTo(10000m), "nothing moved");
+        });
 
         // The same body as recorded gets the finished transfer's outcome, and moves no money again.
         using var same = await channel.PostTransfer(new { from_account = from, to_account = to, amount = 10.00m, currency = "CNY", reference });
@@ -242,7 +253,33 @@ public sealed class Transfer_Specs
         Assert.That(same.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
         Assert.That(body.Raw("new_balance"), Is.EqualTo("9990.00"));
         Assert.That(gateway.Responder.BalanceOf(from), Is.EqualTo(10000m));
-        Assert.That(same.Headers.GetValues(TransferHeaders.IdempotentReplayed).Single(), Is.EqualTo("true"), "Redis now remembers the recorded hash");
+    }
+
+    [Test]
+    public async Task A_conflicting_request_is_answered_409_while_the_original_under_the_same_reference_still_gets_its_outcome()
+    {
+        var (from, to) = TwoAccounts();
+        gateway.Responder.DelayTransfersFrom(from, TimeSpan.FromSeconds(2));
+        var reference = Reference();
+        var original = channel.PostTransfer(new { from_account = from, to_account = to, amount = 10m, currency = "CNY", reference });
+        await Eventually.HoldsAsync(() => gateway.Responder.RequestsSeen(reference) == 1, "the saga has the original", TimeSpan.FromSeconds(10));
+
+        // Redis forgets the reference (TTL, restart) while the original is in flight: two waiters now share it.
+        await gateway.Redis.GetDatabase().KeyDeleteAsync($"{gateway.KeyPrefix}idem:{reference}");
+        using var conflicting = await channel.PostTransfer(new { from_account = from, to_account = to, amount = 11m, currency = "CNY", reference });
+        var error = await conflicting.Error(HttpStatusCode.Conflict, "DUPLICATE_REFERENCE");
+
+        using var first = await original;
+        var body = await first.Json();
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.GetProperty("details").GetProperty("transfer_id").GetString(), Is.EqualTo(reference));
+            Assert.That(gateway.Responder.ConflictsPublished(reference), Is.EqualTo(1), "the saga refused the second request");
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
+            Assert.That(body.Raw("amount"), Is.EqualTo("10.00"), "the original's own outcome");
+            Assert.That(gateway.Responder.BalanceOf(from), Is.EqualTo(9990m), "one debit, of the original's amount");
+            Assert.That(gateway.Responder.BalanceOf(to), Is.EqualTo(10m));
+        });
     }
 
     [Test]

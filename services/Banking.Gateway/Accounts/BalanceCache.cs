@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Banking.Contracts;
 using Banking.Contracts.Accounts;
-using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -84,13 +84,19 @@ public sealed class BalanceCache(
         return snapshot;
     }
 
-    /// <summary>Drops the cached balances; called on BalanceChanged and before answering a finished transfer.</summary>
-    public async Task InvalidateAsync(params string[] accountNumbers)
+    /// <summary>
+    /// Drops the cached balances, in one round trip for all of them; called for every final transfer outcome. Account
+    /// numbers no ledger could hold (a refused request's) are skipped: there is nothing cached under them to drop.
+    /// </summary>
+    public async Task InvalidateAsync(params string?[] accountNumbers)
     {
-        var db = redis.GetDatabase();
         var lifetime = (long)GenerationLifetime.TotalMilliseconds;
-        await Task.WhenAll(accountNumbers.Distinct(StringComparer.Ordinal).Select(accountNo =>
-            db.ScriptEvaluateAsync(InvalidateScript, [keys.Balance(accountNo), keys.BalanceGeneration(accountNo)], [lifetime])));
+        var batch = redis.GetDatabase().CreateBatch();
+        var dropped = accountNumbers.Where(TransferRules.IsValidAccountNo).Distinct(StringComparer.Ordinal).Select(accountNo =>
+            batch.ScriptEvaluateAsync(InvalidateScript, [keys.Balance(accountNo!), keys.BalanceGeneration(accountNo!)], [lifetime])).ToList();
+        if (dropped.Count == 0) return;
+        batch.Execute();
+        await Task.WhenAll(dropped);
     }
 
     private static CachedBalance ToCached(AccountBalance account) =>
@@ -116,13 +122,4 @@ public sealed class BalanceCache(
             return null;
         }
     }
-}
-
-/// <summary>
-/// A ledger changed a balance: drop it from the shared cache. Runs on one durable queue shared by all gateway
-/// instances (the cache is shared, so one invalidation is enough), and is retried if Redis is briefly away.
-/// </summary>
-public sealed class BalanceChangedConsumer(BalanceCache cache) : IConsumer<BalanceChanged>
-{
-    public Task Consume(ConsumeContext<BalanceChanged> context) => cache.InvalidateAsync(context.Message.AccountNo);
 }

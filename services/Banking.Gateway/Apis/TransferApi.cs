@@ -1,7 +1,9 @@
 using Banking.Contracts;
+using Banking.Contracts.Accounts;
 using Banking.Contracts.Transfers;
 using Banking.Gateway.Accounts;
 using Banking.Gateway.Extensions;
+using Banking.Gateway.RateLimiting;
 using Banking.Gateway.Security;
 using Banking.Gateway.Transfers;
 using Banking.ServiceDefaults;
@@ -25,6 +27,7 @@ public static class TransferApi
                              "with another body 409 DUPLICATE_REFERENCE. Answers 200 when the transfer completes within Gateway:SyncWaitMs, " +
                              "the error body when it fails, otherwise 202 PENDING with a Location to poll.")
             .RequireAuthorization(Policies.TransferWriters)
+            .WithMetadata(new CountedWithTheClaim())
             .Accepts<TransferRequestBody>("application/json")
             .Produces<TransferSucceededResponse>(StatusCodes.Status200OK)
             .Produces<TransferPendingResponse>(StatusCodes.Status202Accepted)
@@ -45,6 +48,7 @@ public static class TransferApi
     private static async Task<IResult> ProcessTransfer(
         HttpContext http,
         TransferRequestReader reader,
+        TransferAdmission admission,
         TransferSubmitter submitter,
         LedgerBalances ledgers,
         IOptions<GatewayOptions> options)
@@ -60,16 +64,36 @@ public static class TransferApi
         var (input, invalid) = reader.Read(body);
         if (invalid is not null) return invalid;
 
+        // The rate limit is counted here, with the claim in one Redis round trip, and before anything that costs more.
+        var admitted = await admission.AdmitAsync(http, input!);
+        if (admitted.TooManyRequests is { } tooManyRequests) return tooManyRequests;
+
         var caller = Caller.From(http.User);
         if (caller.IsLimitedToOwnAccounts(Roles.TransferWriters))
         {
-            // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers. Money
-            // moves only on the ledger's word for who owns the account, never on a cached copy of it.
-            var source = await ledgers.FindAsync(input!.FromAccount, cancellationToken);
-            if (source is null || !caller.Owns(source.ClientNo)) return ApiError.Forbidden("from_account is not one of your accounts");
+            // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers, nor (the
+            // claim's answer comes after this one) for references in use. Money moves only on the ledger's word for who
+            // owns the account, never on a cached copy of it.
+            AccountBalance? source;
+            try
+            {
+                source = await ledgers.FindAsync(input!.FromAccount, cancellationToken);
+            }
+            catch
+            {
+                // A 503 (or a client gone): nothing was published, so a retry must not be taken for a replay.
+                await admission.WithdrawAsync(input!, admitted.Claim);
+                throw;
+            }
+
+            if (source is null || !caller.Owns(source.ClientNo))
+            {
+                await admission.WithdrawAsync(input, admitted.Claim);
+                return ApiError.Forbidden("from_account is not one of your accounts");
+            }
         }
 
-        var submission = await submitter.SubmitAsync(input!, caller, cancellationToken);
+        var submission = await submitter.SubmitAsync(input!, admitted.Claim, caller, cancellationToken);
         if (submission.Replayed) http.Response.Headers[TransferHeaders.IdempotentReplayed] = "true";
         if (submission is Submission.Pending) http.Response.Headers.Location = $"/api/v1/transfer/{Uri.EscapeDataString(input!.Reference)}";
 

@@ -14,7 +14,7 @@ namespace Banking.Gateway.Extensions;
 
 public static class Extensions
 {
-    /// <summary>Options, Redis, the bus (outcome waiters and balance-cache invalidation) and the transfer and account parts.</summary>
+    /// <summary>Options, Redis, the bus (outcome waiters, which also drop cached balances) and the transfer and account parts.</summary>
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -40,7 +40,9 @@ public static class Extensions
 
         services.AddSingleton<RedisKeys>();
         services.AddSingleton<TransferRequestReader>();
+        services.AddSingleton<RateLimitCounter>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<TransferAdmission>();
         services.AddSingleton<TransferStatusClient>();
         services.AddSingleton<TransferRequestPublisher>();
         services.AddSingleton<TransferOutcomes>();
@@ -76,27 +78,17 @@ public static class Extensions
         builder.AddBankingBus(
             bus =>
             {
-                // Both are placed on their endpoints explicitly below, not by ConfigureEndpoints.
+                // Placed on its endpoint explicitly below, not by ConfigureEndpoints.
                 bus.AddConsumer<TransferOutcomeConsumer>().ExcludeFromConfigureEndpoints();
-                bus.AddConsumer<BalanceChangedConsumer>().ExcludeFromConfigureEndpoints();
             },
             (context, cfg) =>
             {
-                var options = context.GetRequiredService<IOptions<GatewayOptions>>().Value;
-
-                // Per instance and auto-deleted: each instance hears every outcome and completes the waiters it holds.
+                // Per instance and auto-deleted: each instance hears every outcome, completes the waiters it holds and
+                // drops the cached balances of the transfer's accounts.
                 cfg.ReceiveEndpoint(new TemporaryEndpointDefinition("gateway-outcomes"), endpoint =>
                 {
                     endpoint.ConfigureConsumer<TransferOutcomeConsumer>(context);
                     endpoint.ConnectReceiveEndpointObserver(context.GetRequiredService<OutcomeEndpointStatus>());
-                });
-
-                // Durable and shared by all instances: the cache is shared, so one invalidation per change is enough.
-                cfg.ReceiveEndpoint(options.BalanceCacheQueue, endpoint =>
-                {
-                    // In-process retries only: redelivery with a delay needs a broker plugin we do not have.
-                    endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000, 2000, 5000));
-                    endpoint.ConfigureConsumer<BalanceChangedConsumer>(context);
                 });
             });
     }

@@ -14,13 +14,14 @@ public enum ClaimOutcome
     /// <summary>The reference was seen with another body.</summary>
     OtherRequest,
 
-    /// <summary>Redis did not answer; the caller falls back to the orchestrator's record.</summary>
+    /// <summary>Redis did not answer; the request is published and the saga tells a replay from a conflicting request.</summary>
     Unavailable,
 }
 
 /// <summary>
 /// <c>idem:{reference}</c> → request hash, claimed with SET NX and a TTL. The saga is the real guard against a
-/// second debit (it dedupes by transfer id); this store tells replays from conflicting requests quickly.
+/// second debit (it dedupes by transfer id) and against a conflicting request under a known reference (it answers
+/// <c>TransferRequestConflicted</c>); this store tells replays from conflicting requests without a publish.
 /// </summary>
 public sealed class IdempotencyStore(IConnectionMultiplexer redis, RedisKeys keys, IOptions<GatewayOptions> options, ILogger<IdempotencyStore> logger)
 {
@@ -35,23 +36,31 @@ public sealed class IdempotencyStore(IConnectionMultiplexer redis, RedisKeys key
         return 0
         """;
 
-    public async Task<(ClaimOutcome Outcome, string? ExistingHash)> ClaimAsync(string reference, string requestHash)
+    /// <summary>
+    /// Claims the reference on <paramref name="redis"/>, which may be a batch: the command is queued before the first
+    /// await, so the caller can execute the batch and then await this.
+    /// </summary>
+    public async Task<ClaimOutcome> ClaimAsync(string reference, string requestHash, IDatabaseAsync redis)
     {
         try
         {
             var ttl = (long)options.Value.IdempotencyTtl.TotalMilliseconds;
-            var existing = (string?)await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript, [keys.Idempotency(reference)], [requestHash, ttl]);
-            if (string.IsNullOrEmpty(existing)) return (ClaimOutcome.Claimed, null);
-            return existing == requestHash ? (ClaimOutcome.SameRequest, existing) : (ClaimOutcome.OtherRequest, existing);
+            var existing = (string?)await redis.ScriptEvaluateAsync(ClaimScript, [keys.Idempotency(reference)], [requestHash, ttl]);
+            if (string.IsNullOrEmpty(existing)) return ClaimOutcome.Claimed;
+            return existing == requestHash ? ClaimOutcome.SameRequest : ClaimOutcome.OtherRequest;
         }
         catch (Exception e) when (RedisKeys.IsUnavailable(e))
         {
-            logger.LogWarning(e, "Redis unavailable for the idempotency key of {TransferId}; falling back to the orchestrator's record", reference);
-            return (ClaimOutcome.Unavailable, null);
+            logger.LogWarning(e, "Redis unavailable for the idempotency key of {TransferId}; the saga alone tells a conflicting request", reference);
+            return ClaimOutcome.Unavailable;
         }
     }
 
-    /// <summary>The publish failed: forget the claim so that a retry with the same reference goes through.</summary>
+    /// <summary>
+    /// Forgets the claim when it holds this request's hash: the publish failed (a retry with the same reference goes
+    /// through), the request was refused before it was published, or the saga refused it as a conflict (Redis had lost
+    /// the reference, and the hash it now holds is not the transfer's).
+    /// </summary>
     public async Task ReleaseAsync(string reference, string requestHash)
     {
         try
@@ -62,19 +71,6 @@ public sealed class IdempotencyStore(IConnectionMultiplexer redis, RedisKeys key
         {
             // The key expires on its own; until then a retry is told it is a replay and publishes again, which is harmless.
             logger.LogWarning(e, "Could not release the idempotency key of {TransferId}", reference);
-        }
-    }
-
-    /// <summary>The orchestrator knows the reference with another hash (Redis had lost it): remember the real one.</summary>
-    public async Task RememberAsync(string reference, string requestHash)
-    {
-        try
-        {
-            await redis.GetDatabase().StringSetAsync(keys.Idempotency(reference), requestHash, options.Value.IdempotencyTtl);
-        }
-        catch (Exception e) when (RedisKeys.IsUnavailable(e))
-        {
-            logger.LogWarning(e, "Could not store the idempotency key of {TransferId}", reference);
         }
     }
 }

@@ -3,7 +3,7 @@ using Banking.Contracts;
 namespace Banking.Gateway.Transfers;
 
 /// <summary>A transfer request that passed validation. <see cref="Reference"/> is the transfer id.</summary>
-public sealed record TransferInput(string Reference, bool ReferenceGenerated, string FromAccount, string ToAccount, decimal Amount, string Currency, string? Description)
+public sealed record TransferInput(string Reference, string FromAccount, string ToAccount, decimal Amount, string Currency, string? Description)
 {
     /// <summary>
     /// The request's fingerprint (<see cref="TransferRules.RequestHash"/>, the one every channel uses): 1000, 1000.0 and

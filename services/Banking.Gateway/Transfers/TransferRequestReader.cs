@@ -84,8 +84,7 @@ public sealed class TransferRequestReader(GatewayOptions options)
                         }));
             }
 
-            var generated = reference is null;
-            return (new TransferInput(reference ?? TransferIds.NewTransferId(), generated, from!, to!, amount, currency!, description), null);
+            return (new TransferInput(reference ?? TransferIds.NewTransferId(), from!, to!, amount, currency!, description), null);
         }
     }
 

@@ -1,5 +1,4 @@
 using Banking.Contracts.Transfers;
-using Banking.Gateway.Accounts;
 using Banking.Gateway.Errors;
 using Banking.Gateway.Security;
 using MassTransit;
@@ -21,8 +20,11 @@ public abstract record Submission(bool Replayed)
 }
 
 /// <summary>
-/// Turns a valid request into a published <see cref="TransferRequested"/> and waits for its outcome.
-/// The order matters: claim the reference, register the waiter, publish (confirmed by the broker), wait.
+/// Turns a valid, admitted request (<see cref="TransferAdmission"/>: the reference claimed) into a published
+/// <see cref="TransferRequested"/> and waits for its outcome. The order matters: register the waiter, publish
+/// (confirmed by the broker), wait. The orchestrator is not asked first whether the reference exists: the saga refuses
+/// a conflicting request under a known reference itself (<see cref="TransferRequestConflicted"/>, naming the message
+/// this request published), which covers a reference Redis has lost or never saw (an upstream system's).
 /// Only a publish that provably never left releases the claim (503, a retry goes through); one whose fate is unknown
 /// keeps it and is answered from the outcome or 202, because the message may be queued and a retry under a new
 /// reference would pay twice.
@@ -30,62 +32,41 @@ public abstract record Submission(bool Replayed)
 public sealed class TransferSubmitter(
     TransferRequestPublisher publisher,
     IdempotencyStore idempotency,
-    TransferStatusClient statuses,
     TransferOutcomes outcomes,
     OutcomeEndpointStatus outcomeEndpoint,
-    BalanceCache balances,
     IOptions<GatewayOptions> options,
     ILogger<TransferSubmitter> logger)
 {
-    public async Task<Submission> SubmitAsync(TransferInput input, Caller caller, CancellationToken cancellationToken)
+    public async Task<Submission> SubmitAsync(TransferInput input, ClaimOutcome claim, Caller caller, CancellationToken cancellationToken)
     {
-        var (claim, _) = await idempotency.ClaimAsync(input.Reference, input.RequestHash);
         if (claim == ClaimOutcome.OtherRequest) return new Submission.Conflict();
 
-        // Before anything is asked or published, so that an outcome published in between is not missed.
-        using var waiter = outcomes.Register(input.Reference);
+        // Before publishing, so that an outcome published at once is not missed. The message id is chosen here so that
+        // the saga's refusal of this very request can be told from the outcome of the transfer that owns the reference.
+        var messageId = NewId.NextGuid();
+        using var waiter = outcomes.Register(input.Reference, messageId);
 
-        var replayed = claim == ClaimOutcome.SameRequest;
-        var inFlight = false;
-        if (!input.ReferenceGenerated)
-        {
-            // Redis may have forgotten the reference (TTL, restart): the orchestrator's record is the authority. For a
-            // replay it tells whether the first attempt is still on its way, which a second publish cannot speed up.
-            var recorded = await RecordedTransferAsync(input.Reference, cancellationToken);
-            if (recorded is { Found: true })
-            {
-                if (!IsSameRequest(input, recorded))
-                {
-                    if (claim == ClaimOutcome.Claimed)
-                    {
-                        if (recorded.RequestHash is { } known) await idempotency.RememberAsync(input.Reference, known);
-                        else await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
-                    }
-
-                    return new Submission.Conflict();
-                }
-
-                // With Redis down the record is all we know. After a fresh claim it is not marked: a concurrent copy of
-                // this very request may simply have been published first, and exactly one of N copies is the original.
-                if (claim == ClaimOutcome.Unavailable) replayed = true;
-                inFlight = !TransferStatuses.IsFinal(recorded.Status);
-            }
-        }
-
-        // A finished transfer is published again on purpose: the saga answers a repeated request with its final event.
-        // A publish whose fate is unknown is waited on like a confirmed one: it may well have gone through.
-        if (!inFlight) await PublishAsync(input, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken);
+        // A replay is published again on purpose: the saga answers a repeated request for a finished transfer with its
+        // final event, and ignores one for a transfer in flight. A publish whose fate is unknown is waited on like a
+        // confirmed one: it may well have gone through.
+        await PublishAsync(input, messageId, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken);
 
         var outcome = await waiter.WaitAsync(TimeSpan.FromMilliseconds(options.Value.SyncWaitMs), cancellationToken);
-        if (outcome is null) return new Submission.Pending(replayed);
+        if (outcome is null) return new Submission.Pending(claim == ClaimOutcome.SameRequest);
 
-        // A final event for this reference but other money: the reference was used before by another request
-        // that neither Redis nor (in time) the orchestrator told us about. Never report someone else's outcome as ours.
-        if (!OutcomeMatches(input, outcome)) return new Submission.Conflict();
+        // The saga refused this request, or the reference's outcome is for other money (the transfer that owns the
+        // reference finished first; this request's refusal is on its way). Never report someone else's outcome as ours.
+        if (outcome is TransferRequestConflicted || !OutcomeMatches(input, outcome))
+        {
+            // Redis held this request's hash for a reference the saga knows with other content (it had lost the
+            // reference, or never saw it because an upstream system chose it): forget it, so that the owner's replays
+            // are not turned away as conflicts.
+            if (claim != ClaimOutcome.Unavailable) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
+            return new Submission.Conflict();
+        }
 
-        // Before answering, so that the caller's next balance read cannot see a balance from before the transfer.
-        await DropCachedBalancesAsync(input);
-        return new Submission.Finished(outcome, replayed);
+        // The outcome consumer dropped both cached balances before it handed the outcome over.
+        return new Submission.Finished(outcome, claim == ClaimOutcome.SameRequest);
     }
 
     /// <summary>
@@ -95,7 +76,7 @@ public sealed class TransferSubmitter(
     /// message never reached a broker channel. A nack is no such proof: the exchange fans out, and one queue refusing
     /// does not mean the saga's did (MassTransit 8.5 also never completes a nacked publish; it runs into the deadline).
     /// </summary>
-    private async Task PublishAsync(TransferInput input, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
+    private async Task PublishAsync(TransferInput input, Guid messageId, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
         var details = new Dictionary<string, object?> { ["transfer_id"] = input.Reference };
@@ -119,6 +100,7 @@ public sealed class TransferSubmitter(
                 Channel = "REST",
                 RequestedAtUtc = DateTime.UtcNow,
                 RequestHash = input.RequestHash,
+                RequestMessageId = messageId,
             }, () => Volatile.Write(ref handedToChannel, true), deadline.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && !Volatile.Read(ref handedToChannel))
@@ -133,24 +115,6 @@ public sealed class TransferSubmitter(
         }
     }
 
-    private async Task<TransferStatus?> RecordedTransferAsync(string reference, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await statuses.GetAsync(reference, cancellationToken);
-        }
-        catch (ServiceUnavailableException e)
-        {
-            // The saga dedupes by transfer id, so publishing is still safe; the outcome check below is the backstop.
-            logger.LogWarning(e, "Could not check {TransferId} with the orchestrator before publishing", reference);
-            return null;
-        }
-    }
-
-    private static bool IsSameRequest(TransferInput input, TransferStatus recorded) => recorded.RequestHash is { } hash
-        ? hash == input.RequestHash
-        : input.SameMoneyAs(recorded.FromAccount, recorded.ToAccount, recorded.Amount, recorded.Currency) && recorded.Description == input.Description;
-
     private static bool OutcomeMatches(TransferInput input, object outcome) => outcome switch
     {
         TransferCompleted c => input.SameMoneyAs(c.FromAccount, c.ToAccount, c.Amount, c.Currency),
@@ -158,16 +122,4 @@ public sealed class TransferSubmitter(
         TransferFailed f => input.SameMoneyAs(f.FromAccount, f.ToAccount, f.Amount, f.Currency),
         _ => false,
     };
-
-    private async Task DropCachedBalancesAsync(TransferInput input)
-    {
-        try
-        {
-            await balances.InvalidateAsync(input.FromAccount, input.ToAccount);
-        }
-        catch (Exception e) when (RedisKeys.IsUnavailable(e))
-        {
-            logger.LogWarning(e, "Could not drop cached balances after transfer {TransferId}", input.Reference);
-        }
-    }
 }

@@ -10,7 +10,8 @@ namespace Banking.Gateway.Tests.Support;
 /// <summary>
 /// Plays the orchestrator and both ledgers on the real broker, as far as the gateway can see them: consumes
 /// TransferRequested on <c>transfer-state</c> and answers like the saga (one transfer per id, a repeated request
-/// for a finished transfer re-publishes its final event, one in flight gets nothing), answers GetTransferStatus on
+/// for a finished transfer re-publishes its final event, one in flight gets nothing, one with other content under a
+/// known id is refused with TransferRequestConflicted naming its message id), answers GetTransferStatus on
 /// <c>transfer-status</c> and GetAccountBalance on <c>debit-ledger-queries</c> / <c>credit-ledger-queries</c>. Tests script it
 /// with accounts (balance, status, currency, owner), delays and silences.
 /// </summary>
@@ -20,6 +21,7 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Account> accounts = new();
     private readonly ConcurrentDictionary<string, Transfer> transfers = new();
     private readonly ConcurrentDictionary<string, int> requestsSeen = new();
+    private readonly ConcurrentDictionary<string, int> conflictsPublished = new();
     private readonly ConcurrentDictionary<string, int> balanceQueries = new();
     private readonly ConcurrentDictionary<string, TimeSpan> transferDelays = new();
     private readonly ConcurrentDictionary<string, TimeSpan> balanceDelays = new();
@@ -89,7 +91,7 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
 
     public decimal BalanceOf(string accountNo) => accounts[accountNo].Balance;
 
-    /// <summary>Changes a balance behind the gateway's back (no event), as a ledger would before publishing BalanceChanged.</summary>
+    /// <summary>Changes a balance behind the gateway's back (no event), as a ledger does within a transfer another channel started.</summary>
     public void SetBalance(string accountNo, decimal balance) => accounts[accountNo].Balance = balance;
 
     public void DelayTransfersFrom(string fromAccount, TimeSpan delay) => transferDelays[fromAccount] = delay;
@@ -97,11 +99,15 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
     public void NeverAnswerStatusOf(string transferId) => silentStatus[transferId] = true;
 
     public int RequestsSeen(string transferId) => requestsSeen.GetValueOrDefault(transferId);
+    public int ConflictsPublished(string transferId) => conflictsPublished.GetValueOrDefault(transferId);
     public int TransfersStarted(string transferId) => transfers.ContainsKey(transferId) ? 1 : 0;
     public int BalanceQueries(string accountNo) => balanceQueries.GetValueOrDefault(accountNo);
     public bool HasTransfer(string transferId) => transfers.ContainsKey(transferId);
 
-    /// <summary>Records a finished transfer as the orchestrator would have it, e.g. one whose idempotency key Redis has since lost.</summary>
+    /// <summary>
+    /// Records a finished transfer as the orchestrator would have it, e.g. one whose idempotency key Redis has since lost,
+    /// or one an upstream system started (the gateway's Redis never saw its reference).
+    /// </summary>
     public void RecordFinishedTransfer(TransferRequested request, object finalEvent) =>
         transfers[request.TransferId] = new Transfer(request, DateTime.UtcNow) { Final = finalEvent, CompletedAt = DateTime.UtcNow };
 
@@ -116,6 +122,18 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
         var transfer = transfers.GetOrAdd(request.TransferId, fresh);
         if (!ReferenceEquals(transfer, fresh))
         {
+            // As TransferState.IsConflicting and TransferCommands.Conflicted decide it.
+            if (IsConflicting(transfer.Request, request))
+            {
+                conflictsPublished.AddOrUpdate(request.TransferId, 1, (_, n) => n + 1);
+                await context.Publish(new TransferRequestConflicted
+                {
+                    TransferId = request.TransferId, ConflictingMessageId = request.RequestMessageId ?? context.MessageId, Channel = request.Channel,
+                    ReasonCode = ReasonCodes.DuplicateReference, Reason = "the transfer id is already used by a transfer with other content", RefusedAtUtc = DateTime.UtcNow,
+                });
+                return;
+            }
+
             // A repeated request: a finished transfer answers with its outcome, one in flight says nothing.
             object? final;
             lock (transfer) final = transfer.Final;
@@ -134,6 +152,12 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
 
         await context.Publish(outcome, outcome.GetType());
     }
+
+    private static bool IsConflicting(TransferRequested known, TransferRequested request) =>
+        request.RequestHash is not null && known.RequestHash is not null
+            ? request.RequestHash != known.RequestHash
+            : request.FromAccount != known.FromAccount || request.ToAccount != known.ToAccount || request.Amount != known.Amount
+              || request.Currency != known.Currency || request.Description != known.Description;
 
     private object Decide(TransferRequested request)
     {
@@ -221,20 +245,25 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
     {
         var accountNo = context.Message.AccountNo;
         balanceQueries.AddOrUpdate(accountNo, 1, (_, n) => n + 1);
-        if (balanceDelays.TryGetValue(accountNo, out var delay)) await Task.Delay(delay);
 
-        if (!accounts.TryGetValue(accountNo, out var account) || account.Ledger != ledger)
+        // The row is read first and the answer is what is slow, so a delayed answer can be older than the account.
+        var found = accounts.TryGetValue(accountNo, out var account) && account.Ledger == ledger;
+        decimal balance = 0;
+        DateTime lastUpdated = default;
+        if (found)
+        {
+            lock (account!)
+            {
+                balance = account.Balance;
+                lastUpdated = account.LastUpdated;
+            }
+        }
+
+        if (balanceDelays.TryGetValue(accountNo, out var delay)) await Task.Delay(delay);
+        if (!found)
         {
             await context.RespondAsync(new AccountBalance { AccountNo = accountNo, Found = false });
             return;
-        }
-
-        decimal balance;
-        DateTime lastUpdated;
-        lock (account)
-        {
-            balance = account.Balance;
-            lastUpdated = account.LastUpdated;
         }
 
         await context.RespondAsync(new AccountBalance
@@ -242,7 +271,7 @@ public sealed class SagaAndLedgerResponder : IAsyncDisposable
             AccountNo = accountNo,
             Found = true,
             Balance = balance,
-            Currency = account.Currency,
+            Currency = account!.Currency,
             Status = account.Status,
             ClientNo = account.ClientNo,
             LastUpdatedUtc = lastUpdated,

@@ -45,7 +45,6 @@ public sealed class LedgerReplies : IAsyncDisposable
                 recorder.Record<AccountCredited>(e, m => m.TransferId);
                 recorder.Record<CreditRejected>(e, m => m.TransferId);
                 recorder.Record<CreditCancelled>(e, m => m.TransferId);
-                recorder.Record<BalanceChanged>(e, m => m.TransferId);
             });
         });
         await recorder.bus.StartAsync();

@@ -32,7 +32,7 @@ public sealed class Unconfirmed_publish_specs
     public async Task Stop() => await gateway.DisposeAsync();
 
     [Test]
-    public async Task A_publish_whose_confirm_is_held_past_the_timeout_is_202_poll_with_the_claim_kept_and_a_retry_publishes_nothing_more()
+    public async Task A_publish_whose_confirm_is_held_past_the_timeout_is_202_poll_with_the_claim_kept_and_a_retry_pays_nothing_more()
     {
         var from = gateway.Responder.AddAccount(Ledger.Debit, 1_000m);
         var to = gateway.Responder.AddAccount(Ledger.Credit, 0m);
@@ -55,7 +55,8 @@ public sealed class Unconfirmed_publish_specs
         // The message was queued all along.
         await Eventually.HoldsAsync(() => gateway.Responder.RequestsSeen(reference) == 1, "the saga got the transfer", TimeSpan.FromSeconds(10));
 
-        // The client retries the same reference: it is told to keep polling, and nothing is published again.
+        // The client retries the same reference: it is told to keep polling. The retry is published again (the gateway no
+        // longer asks the orchestrator first); the saga, with the transfer in flight, does nothing with it.
         using (var retry = await channel.PostTransfer(body))
         {
             Assert.That(retry.StatusCode, Is.AnyOf(HttpStatusCode.Accepted, HttpStatusCode.OK), await retry.Content.ReadAsStringAsync());
@@ -73,7 +74,7 @@ public sealed class Unconfirmed_publish_specs
 
         Assert.Multiple(() =>
         {
-            Assert.That(gateway.Responder.RequestsSeen(reference), Is.EqualTo(1), "published once");
+            Assert.That(gateway.Responder.RequestsSeen(reference), Is.EqualTo(2), "the first request and its retry");
             Assert.That(gateway.Responder.BalanceOf(from), Is.EqualTo(750m), "paid once");
             Assert.That(gateway.Responder.BalanceOf(to), Is.EqualTo(250m));
         });
