@@ -9,6 +9,9 @@ public static class BankingTelemetry
     public const string ActivitySourceName = "Banking";
     public const string MeterName = "Banking";
 
+    /// <summary>Banking.Messaging's meter (group commit sizes and timings); named here so the defaults need no reference to it.</summary>
+    public const string MessagingMeterName = "Banking.Messaging";
+
     /// <summary>MassTransit's ActivitySource and Meter are both named this.</summary>
     public const string MassTransitSourceName = "MassTransit";
 

@@ -28,7 +28,7 @@ public static class TelemetryExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(BankingTelemetry.MassTransitSourceName, BankingTelemetry.MeterName)
+                .AddMeter(BankingTelemetry.MassTransitSourceName, BankingTelemetry.MeterName, BankingTelemetry.MessagingMeterName)
                 .AddPrometheusExporter());
 
         // The endpoint, headers and protocol come from the standard OTEL_EXPORTER_OTLP_* variables.

@@ -8,6 +8,7 @@ namespace Banking.Messaging.Groups;
 /// </summary>
 public sealed class GroupCommitMetrics : IDisposable
 {
+    /// <summary>Exported by every service's /metrics (ServiceDefaults' BankingTelemetry.MessagingMeterName).</summary>
     public const string MeterName = "Banking.Messaging";
 
     private readonly Meter meter = new(MeterName);
