@@ -51,8 +51,8 @@ public class Dependency_Specs
         var offenders = Solution.ProductionSources()
             .Where(path => BalanceWrites.IsMatch(File.ReadAllText(path)))
             .Select(Solution.Relative)
-            .Where(path => path != "shared/Banking.Ledger/LedgerOperations.cs");
-        Assert.That(offenders, Is.Empty, "SQL that changes rb_acct_balance outside LedgerOperations");
+            .Where(path => path != "shared/Banking.Ledger/LedgerStores.cs");
+        Assert.That(offenders, Is.Empty, "SQL that changes rb_acct_balance outside the ledger's stores (LedgerStores.cs, run by LedgerOperations)");
 
         // The EF entity of rb_acct_balance is the ledger library's alone (it seeds demo accounts with it).
         foreach (var project in Solution.Services.Concat(Solution.SharedLibraries).Where(p => p != "Banking.Ledger"))
@@ -77,8 +77,8 @@ public class Dependency_Specs
             Assert.That(Solution.TypesOf("Banking.DebitService").ShouldNot().HaveDependencyOn("Banking.Ledger").GetResult().IsSuccessful,
                 Is.False, "DebitService uses the ledger library, and the check must see it");
             Assert.That(ReferencedAssemblies("Banking.Orchestrator"), Does.Contain("Banking.Contracts"));
-            Assert.That(BalanceWrites.IsMatch(File.ReadAllText(Path.Combine(Solution.Root, "shared/Banking.Ledger/LedgerOperations.cs"))), Is.True,
-                "the balance-write pattern finds the UPDATE in LedgerOperations");
+            Assert.That(BalanceWrites.IsMatch(File.ReadAllText(Path.Combine(Solution.Root, "shared/Banking.Ledger/LedgerStores.cs"))), Is.True,
+                "the balance-write pattern finds the UPDATE in the ledger's stores");
         });
     }
 
