@@ -157,6 +157,16 @@ public sealed class BankInvariants_Specs
     }
 
     [Test]
+    public async Task A_request_answered_500_is_named()
+    {
+        // What the Redis restart of the fault suite once produced: the gateway's batch refused with no connection.
+        var unexplained = new TransferAttempt("CHK-500", Source, Destination, 5.00m, "REST") { HttpStatus = 500 };
+        var violations = await BankInvariants.CheckAsync(platform.Db1, platform.Db2, platform.Core, opening, [.. attempts, unexplained]);
+        Assert.That(violations.Select(v => v.Invariant), Is.EquivalentTo(new[] { BankInvariants.NoInternalError }));
+        Assert.That(violations.Single().Detail, Does.Contain("CHK-500"));
+    }
+
+    [Test]
     public async Task A_transfer_acknowledged_but_unknown_to_the_saga_is_named()
     {
         var lost = new TransferAttempt("CHK-LOST", Source, Destination, 5.00m, "REST") { Acknowledged = true, HttpStatus = 202 };

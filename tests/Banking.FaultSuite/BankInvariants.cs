@@ -21,6 +21,7 @@ public static class BankInvariants
     public const string BalanceIsHistory = "every balance = opening balance + its history rows";
     public const string ChainContinuous = "every PREVIOUS_BAL_AMT/ACTUAL_BAL chain is continuous";
     public const string NewBalanceAgrees = "every 200 response's new_balance agrees with the ledger";
+    public const string NoInternalError = "no request is answered 500: an outage is answered 503, a refusal with its reason";
 
     public sealed record Snapshot(IReadOnlyDictionary<string, decimal> Ledger1, IReadOnlyDictionary<string, decimal> Ledger2)
     {
@@ -95,6 +96,10 @@ public static class BankInvariants
             if (debit is null || debit.ActualBalance != attempt.NewBalance)
                 violations.Add(new(NewBalanceAgrees, $"{attempt.TransferId}: answered new_balance {attempt.NewBalance:0.00}, ledger {debit?.ActualBalance.ToString("0.00") ?? "no debit"}"));
         }
+
+        // A fault the platform is built to survive is never an unexplained failure to the caller.
+        foreach (var attempt in attempts.Where(a => a.HttpStatus == 500))
+            violations.Add(new(NoInternalError, $"{attempt.TransferId} ({attempt.Path}) was answered 500 INTERNAL_ERROR"));
 
         return violations;
     }

@@ -23,7 +23,18 @@ public sealed class TransferAdmission(IConnectionMultiplexer redis, RateLimitCou
             ? rateLimit.CountAsync(http, deferred.Allowance, batch)
             : Task.FromResult<ApiError?>(null);
         var claimed = idempotency.ClaimAsync(input.Reference, input.RequestHash, batch);
-        batch.Execute();
+        try
+        {
+            batch.Execute();
+        }
+        catch (Exception e) when (RedisKeys.IsUnavailable(e))
+        {
+            // With no connection the batch is refused as a whole, before either command is sent: the same answer each
+            // of them gives when Redis is away (no limit counted, no claim), as the fault suite's Redis restart showed.
+            _ = counted.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            _ = claimed.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            return new Admission(ClaimOutcome.Unavailable, null);
+        }
 
         var tooManyRequests = await counted;
         var claim = await claimed;

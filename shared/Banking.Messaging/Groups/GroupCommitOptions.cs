@@ -35,4 +35,11 @@ public sealed class GroupCommitOptions
     /// </summary>
     [Range(1, 2000)]
     public int MessagesInFlight { get; set; } = 256;
+
+    /// <summary>
+    /// How long a group's sends may take, confirms included, before its delivery fails and its members are left to
+    /// the broker's redelivery. Well above a healthy broker's milliseconds, well below the outbox stall timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

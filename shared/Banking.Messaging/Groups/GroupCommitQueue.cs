@@ -123,6 +123,15 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
 
     private async Task RunGroupAsync(List<GroupMember> members)
     {
+        // A member whose receive endpoint is stopping (its broker connection is gone) is not written: failing it at
+        // once lets MassTransit finish the endpoint's consumes and reconnect; the broker redelivers the message.
+        foreach (var gone in members.Where(m => m.Context.CancellationToken.IsCancellationRequested).ToList())
+        {
+            gone.Completion.TrySetException(new OperationCanceledException("the message's receive endpoint stopped before its group ran", gone.Context.CancellationToken));
+            members.Remove(gone);
+        }
+
+        if (members.Count == 0) return;
         var started = Stopwatch.GetTimestamp();
         GroupMember? failing = null;
         try
@@ -249,9 +258,13 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         var stored = toSend.Where(m => !m.Inbox!.IsNew).ToList();
         if (stored.Count > 0) await OutboxRows.LoadStoredAsync(group, stored, stopping.Token);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-        timeout.CancelAfter(OutboxRows.DeliveryTimeout);
-        await Task.WhenAll(toSend.SelectMany(m => m.Outgoing.Select(message => SendAsync(m, message, timeout.Token))));
+        // Bounded whether or not the broker client honours cancellation: after a broker restart a send (or finding its
+        // endpoint) can wait on a connection that only comes back once every consume in flight has finished. The
+        // members then fail, their consumes end, the connection recovers and the broker redelivers them.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource([stopping.Token, .. toSend.Select(m => m.Context.CancellationToken).Distinct()]);
+        timeout.CancelAfter(options.DeliveryTimeout);
+        await Task.WhenAll(toSend.SelectMany(m => m.Outgoing.Select(message => SendAsync(m, message, timeout.Token))))
+            .WaitAsync(timeout.Token);
 
         var writes = new GroupWrites();
         OutboxRows.AddDelivered(writes, toSend, DateTime.UtcNow);

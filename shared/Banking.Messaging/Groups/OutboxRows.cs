@@ -6,9 +6,6 @@ namespace Banking.Messaging.Groups;
 /// <summary>The inbox and outbox statements of a group: each one statement per group, whatever its size.</summary>
 internal static class OutboxRows
 {
-    /// <summary>How long a group's sends may wait for their broker confirms before the group's delivery fails.</summary>
-    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(30);
-
     private static readonly string[] InboxColumns = ["message_id", "consumer_id", "lock_id", "received", "receive_count", "consumed"];
 
     private static readonly string[] OutboxColumns =
