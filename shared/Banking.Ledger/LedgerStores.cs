@@ -41,6 +41,9 @@ internal static class LedgerSql
 
     public const string AccountsJoin = "rb_acct a JOIN rb_acct_balance b ON b.INTERNAL_KEY = a.INTERNAL_KEY";
 
+    /// <summary>One account by number, locked for the rest of the transaction (parameter: the account number).</summary>
+    public const string LockOneAccount = $"SELECT {AccountColumns} FROM {AccountsJoin} WHERE a.BASE_ACCT_NO = ? ORDER BY a.INTERNAL_KEY LIMIT 1 FOR UPDATE";
+
     public static readonly string[] ClaimInsertColumns =
         ["transfer_id", "operation", "account_no", "amount", "currency", "outcome", "reason_code", "reason", "available_balance", "balance_before", "balance_after", "seq_no", "created_at"];
 
@@ -89,10 +92,8 @@ internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransactio
 
     public async Task<LockedAccount?> LockAccountAsync(string accountNo, CancellationToken cancellationToken)
     {
-        await using var command = new MySqlCommand(
-            $"SELECT {LedgerSql.AccountColumns} FROM {LedgerSql.AccountsJoin} WHERE a.BASE_ACCT_NO = @account ORDER BY a.INTERNAL_KEY LIMIT 1 FOR UPDATE",
-            connection, transaction);
-        command.Parameters.AddWithValue("@account", accountNo);
+        await using var command = new MySqlCommand(LedgerSql.LockOneAccount, connection, transaction);
+        command.Parameters.Add(new MySqlParameter { Value = accountNo });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? LedgerSql.ReadAccount(reader) : null;
     }
@@ -214,8 +215,7 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
     public async Task<LockedAccount?> LockAccountAsync(string accountNo, CancellationToken cancellationToken)
     {
         if (accounts.TryGetValue(accountNo, out var account)) return account;
-        await using var command = group.Command(
-            $"SELECT {LedgerSql.AccountColumns} FROM {LedgerSql.AccountsJoin} WHERE a.BASE_ACCT_NO = ? ORDER BY a.INTERNAL_KEY LIMIT 1 FOR UPDATE");
+        await using var command = group.Command(LedgerSql.LockOneAccount);
         command.Parameters.Add(new MySqlParameter { Value = accountNo });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         account = await reader.ReadAsync(cancellationToken) ? LedgerSql.ReadAccount(reader) : null;

@@ -3,7 +3,6 @@ using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Banking.Messaging.Sagas;
@@ -32,7 +31,7 @@ public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
         // Behind the group commit the instance is read and written with the group's other rows, without the change tracker.
         if (services.GetService<GroupMembership>()?.Current is { } group)
         {
-            var rows = group.Participant(g => new SagaRows<TSaga>(g, EntityRows.For(db, typeof(TSaga)), CorrelationColumn(), type => EntityRows.For(db, type),
+            var rows = group.Participant(g => new SagaRows<TSaga>(g, SagaTable(), CorrelationColumn(), type => EntityRows.For(db, type),
                 services.GetService<ISagaCorrelation<TSaga>>()));
             await next.Send(new GroupSagaRepositoryContext<TSaga, T>(db, context, consumeContextFactory, rows));
             return;
@@ -86,25 +85,12 @@ public sealed class MySqlSagaRepositoryContextFactory<TDbContext, TSaga>(
         scope.Add("concurrency", "pessimistic");
     }
 
-    private string CorrelationColumn()
-    {
-        var entity = db.Model.FindEntityType(typeof(TSaga))
-            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} does not map {typeof(TSaga).Name}.");
-        var table = entity.GetTableName() ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not mapped to a table.");
-        return entity.FindProperty(nameof(ISaga.CorrelationId))?.GetColumnName(StoreObjectIdentifier.Table(table, entity.GetSchema()))
-            ?? throw new InvalidOperationException($"{typeof(TSaga).Name}.CorrelationId is not mapped.");
-    }
+    // The saga's table and correlation column as its EF model maps them, read once per model (EntityRows caches it).
+    private EntityRows SagaTable() => EntityRows.For(db, typeof(TSaga));
 
-    private string LockStatement()
-    {
-        var entity = db.Model.FindEntityType(typeof(TSaga))
-            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} does not map {typeof(TSaga).Name}.");
-        var table = entity.GetTableName() ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not mapped to a table.");
-        var property = entity.FindProperty(nameof(ISaga.CorrelationId))
-            ?? throw new InvalidOperationException($"{typeof(TSaga).Name}.CorrelationId is not mapped.");
-        var column = property.GetColumnName(StoreObjectIdentifier.Table(table, entity.GetSchema()));
-        return $"SELECT * FROM `{table}` WHERE `{column}` = {{0}} FOR UPDATE";
-    }
+    private string CorrelationColumn() => SagaTable().ColumnOf(nameof(ISaga.CorrelationId));
+
+    private string LockStatement() => $"SELECT * FROM `{SagaTable().Table}` WHERE `{CorrelationColumn()}` = {{0}} FOR UPDATE";
 
     private static async Task RollBackQuietly(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction)
     {
