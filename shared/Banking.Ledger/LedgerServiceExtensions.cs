@@ -41,7 +41,9 @@ public static class LedgerServiceExtensions
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the ledger database of {database} is required.");
-        builder.Services.AddDbContext<LedgerDbContext>(options => options.UseBankingMySql(connectionString, LedgerDbContext.MigrationsHistoryTable, typeof(LedgerDbContext).Assembly));
+        // Options built once, not per message scope: they depend on nothing scoped.
+        builder.Services.AddDbContext<LedgerDbContext>(options => options.UseBankingMySql(connectionString, LedgerDbContext.MigrationsHistoryTable, typeof(LedgerDbContext).Assembly),
+            optionsLifetime: ServiceLifetime.Singleton);
         builder.Services.AddScoped(services => new LedgerOperations(services.GetRequiredService<LedgerDbContext>(), TimeProvider.System, services.GetService<GroupMembership>()));
         builder.AddMySqlReadiness("ledger-db", ConnectionStringName);
 

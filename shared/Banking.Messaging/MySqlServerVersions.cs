@@ -35,5 +35,5 @@ public static class MySqlServerVersions
             mysql.MigrationsHistoryTable(historyTable);
             mysql.MigrationsAssembly(migrationsAssembly.GetName().Name);
             mysql.EnableRetryOnFailure(maxRetryCount: 5, maxRetryDelay: TimeSpan.FromSeconds(2), errorNumbersToAdd: null);
-        });
+        }).AddInterceptors(Groups.GroupWriteGuard.Instance);
 }

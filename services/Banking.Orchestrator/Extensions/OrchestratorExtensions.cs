@@ -28,7 +28,9 @@ public static class OrchestratorExtensions
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set: the orchestrator needs bank_core.");
-        builder.Services.AddDbContext<CoreDbContext>(options => options.UseBankingMySql(connectionString, CoreDbContext.MigrationsHistoryTable, typeof(CoreDbContext).Assembly));
+        // Options built once, not per message scope: they depend on nothing scoped.
+        builder.Services.AddDbContext<CoreDbContext>(options => options.UseBankingMySql(connectionString, CoreDbContext.MigrationsHistoryTable, typeof(CoreDbContext).Assembly),
+            optionsLifetime: ServiceLifetime.Singleton);
         builder.AddMySqlReadiness("core-db", ConnectionStringName);
 
         // Before the bus: hosted services start in registration order, and the saga needs its tables.

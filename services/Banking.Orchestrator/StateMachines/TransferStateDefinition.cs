@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
+using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.Data;
 using Banking.ServiceDefaults;
@@ -27,8 +28,9 @@ public sealed class TransferStateDefinition : SagaDefinition<TransferState>
             retry.Ignore<BrokerSenderRefusedException>();
             retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
         });
-        // The saga row, its timeline, the inbox row and the steps it sends commit in one transaction.
-        endpointConfigurator.UseTransactionalOutbox<CoreDbContext>(context);
+        // The saga row, its timeline, the inbox row and the steps it sends commit in one transaction; the saga
+        // repository writes them through the group, never through the CoreDbContext.
+        endpointConfigurator.UseTransactionalOutbox<CoreDbContext>(context, consumerWrites: ConsumerWrites.ThroughGroupOnly);
     }
 
     public static readonly EventId LedgerReplyRefused = new(4032, "TransferLedgerReplySenderRefused");

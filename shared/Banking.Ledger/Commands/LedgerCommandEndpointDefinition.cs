@@ -1,4 +1,5 @@
 using Banking.Ledger.Data;
+using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
 using MassTransit;
@@ -54,7 +55,8 @@ public sealed class LedgerCommandEndpointDefinition(LedgerQueues queues) : IEndp
             retry.Ignore<BrokerSenderRefusedException>();
             retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
-        endpoint.UseTransactionalOutbox<LedgerDbContext>(context);
+        // Every command consumer moves money through LedgerOperations, which writes through the group.
+        endpoint.UseTransactionalOutbox<LedgerDbContext>(context, consumerWrites: ConsumerWrites.ThroughGroupOnly);
     }
 
     // MassTransit keys an endpoint registration by a type; the definition is its own key.

@@ -15,7 +15,8 @@ namespace Banking.Messaging.Groups;
 /// </summary>
 public sealed class EntityRows
 {
-    private static readonly ConcurrentDictionary<(IModel Model, Type Type), EntityRows> Known = new();
+    // By context type: asking a DbContext for its model readies its EF Core services, a cost paid only on first use here.
+    private static readonly ConcurrentDictionary<(Type Context, Type Type), EntityRows> Known = new();
 
     private readonly Column[] columns;
     private readonly Column[] insertable;
@@ -37,7 +38,7 @@ public sealed class EntityRows
     }
 
     public static EntityRows For(DbContext db, Type type) =>
-        Known.GetOrAdd((db.Model, type), k => new EntityRows(k.Model.FindEntityType(k.Type) ?? throw new InvalidOperationException($"{db.GetType().Name} does not map {k.Type.Name}")));
+        Known.GetOrAdd((db.GetType(), type), k => new EntityRows(db.Model.FindEntityType(k.Type) ?? throw new InvalidOperationException($"{k.Context.Name} does not map {k.Type.Name}")));
 
     public string Table { get; }
 

@@ -4,14 +4,26 @@ using Microsoft.Extensions.Options;
 
 namespace Banking.Messaging.Groups;
 
-/// <summary>One group commit per receive endpoint and database, started with the endpoint's first message.</summary>
+/// <summary>
+/// One group commit per receive endpoint and database, started with the endpoint's first message, and what each
+/// endpoint declared about its consumers' writes (<see cref="ConsumerWrites"/>).
+/// </summary>
 public sealed class GroupCommitQueues(IOptions<GroupCommitOptions> options, GroupCommitMetrics metrics, ILoggerFactory loggers) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<(string Endpoint, string ConnectionString), Lazy<GroupCommitQueue>> queues = new();
+    private readonly ConcurrentDictionary<(string Endpoint, Type Database), Lazy<GroupCommitQueue>> queues = new();
+    private readonly ConcurrentDictionary<string, ConsumerWrites> writes = new();
 
-    internal GroupCommitQueue For(string endpoint, string connectionString) =>
-        queues.GetOrAdd((endpoint, connectionString), key => new Lazy<GroupCommitQueue>(() =>
-            new GroupCommitQueue(key.Endpoint, key.ConnectionString, options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>()))).Value;
+    /// <summary>
+    /// The endpoint's group commit on the database of <paramref name="database"/>; the connection string is asked for
+    /// once, when the queue starts (asking a DbContext for it costs the initialisation of its EF Core services).
+    /// </summary>
+    internal GroupCommitQueue For(string endpoint, Type database, Func<string> connectionString) =>
+        queues.GetOrAdd((endpoint, database), key => new Lazy<GroupCommitQueue>(() =>
+            new GroupCommitQueue(key.Endpoint, connectionString(), options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>()))).Value;
+
+    internal void Declare(string endpoint, ConsumerWrites consumerWrites) => writes[endpoint] = consumerWrites;
+
+    internal ConsumerWrites WritesOf(string endpoint) => writes.GetValueOrDefault(endpoint, ConsumerWrites.ThroughDbContext);
 
     public async ValueTask DisposeAsync()
     {
@@ -27,4 +39,18 @@ public sealed class GroupCommitQueues(IOptions<GroupCommitOptions> options, Grou
 public sealed class GroupMembership
 {
     public GroupTransaction? Current { get; internal set; }
+}
+
+/// <summary>How the consumers behind one endpoint's outbox write their changes.</summary>
+public enum ConsumerWrites
+{
+    /// <summary>Through the endpoint's DbContext: each member's DbContext joins the group's connection and transaction.</summary>
+    ThroughDbContext,
+
+    /// <summary>
+    /// Only through the group (the saga repository's <c>SagaRows</c>, the ledger's batched store): no member touches the
+    /// DbContext, which saves the initialisation of its EF Core services per message. A consumer that saves through
+    /// the DbContext all the same is refused (<see cref="GroupWriteGuard"/>).
+    /// </summary>
+    ThroughGroupOnly,
 }

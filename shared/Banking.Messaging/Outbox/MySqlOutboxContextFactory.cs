@@ -3,6 +3,7 @@ using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Banking.Messaging.Outbox;
 
@@ -11,13 +12,13 @@ namespace Banking.Messaging.Outbox;
 /// (<see cref="GroupCommitQueue"/>), which claims its inbox row, runs its consumer in the group's transaction,
 /// stores and delivers what it sent, and only then lets MassTransit acknowledge it.
 /// <para>
-/// The consumer's own <typeparamref name="TDbContext"/> joins the group's connection and transaction, so a consumer
-/// written with EF Core commits with the group like the saga repository and the ledger, which write through the
-/// group directly (<see cref="GroupMembership"/>).
+/// Behind an endpoint whose consumers write through EF Core (<see cref="ConsumerWrites.ThroughDbContext"/>) the
+/// member's own <typeparamref name="TDbContext"/> joins the group's connection and transaction and commits with it.
+/// Behind one whose consumers write through the group only (the saga repository, the ledger) the DbContext is never
+/// touched: readying its EF Core services for every message was the largest single cost of a consume.
 /// </para>
 /// </summary>
 public sealed class MySqlOutboxContextFactory<TDbContext>(
-    TDbContext db,
     IServiceProvider provider,
     GroupCommitQueues queues,
     GroupMembership membership,
@@ -32,19 +33,47 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
         var messageId = context.MessageId
             ?? throw new MessageException(typeof(T), "a message without a MessageId cannot be processed exactly once; it was refused unprocessed");
 
-        var endpoint = context.ReceiveContext.InputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "endpoint";
-        var connectionString = db.Database.GetConnectionString()
-            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit");
-        var queue = queues.For(endpoint, connectionString);
+        var endpoint = EndpointName(context.ReceiveContext.InputAddress);
+        var queue = queues.For(endpoint, typeof(TDbContext), () => provider.GetRequiredService<TDbContext>().Database.GetConnectionString()
+            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit"));
 
-        var member = new Member<T>(context, messageId, options, next, db, provider, membership);
+        GroupMember member = queues.WritesOf(endpoint) == ConsumerWrites.ThroughGroupOnly
+            ? new GroupWritingMember<T>(context, messageId, options, next, provider, membership)
+            : new DbContextMember<T>(context, messageId, options, next, provider.GetRequiredService<TDbContext>(), provider, membership);
         await watchdog.Watch(queue.EnqueueAsync(member), messageId, TypeCache<T>.ShortName);
     }
 
+    /// <summary>The queue's name, as the endpoint's input address ends.</summary>
+    internal static string EndpointName(Uri inputAddress) =>
+        inputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "endpoint";
+
     public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql-group-commit");
 
-    /// <summary>One consumer's delivery of <typeparamref name="T"/> in a group.</summary>
-    private sealed class Member<T>(ConsumeContext<T> context, Guid messageId, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next,
+    /// <summary>One consumer's delivery of <typeparamref name="T"/> in a group, writing through the group only.</summary>
+    private sealed class GroupWritingMember<T>(ConsumeContext<T> context, Guid messageId, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next,
+        IServiceProvider provider, GroupMembership membership)
+        : GroupMember(context, messageId, options.ConsumerId, TypeCache<T>.ShortName)
+        where T : class
+    {
+        public override object Message => context.Message;
+
+        internal override async Task ConsumeAsync(GroupTransaction group)
+        {
+            membership.Current = group;
+            GroupWriteGuard.Enter(group);
+            try
+            {
+                await next.Send(new MySqlOutboxConsumeContext<T>(context, options, provider, this));
+            }
+            finally
+            {
+                membership.Current = null;
+            }
+        }
+    }
+
+    /// <summary>One consumer's delivery of <typeparamref name="T"/> in a group, its DbContext joined to the group's transaction.</summary>
+    private sealed class DbContextMember<T>(ConsumeContext<T> context, Guid messageId, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next,
         TDbContext db, IServiceProvider provider, GroupMembership membership)
         : GroupMember(context, messageId, options.ConsumerId, TypeCache<T>.ShortName)
         where T : class
@@ -80,6 +109,7 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
         private async Task RunAsync(GroupTransaction group)
         {
             membership.Current = group;
+            GroupWriteGuard.Enter(group);
             try
             {
                 // A rolled-back run must leave nothing tracked behind for the next one.

@@ -33,9 +33,15 @@ public static class OutboxRegistrationExtensions
     /// Puts every consumer and saga on this endpoint behind the outbox: what they write and what they send commit in
     /// one transaction, and a redelivered message is acknowledged without a second effect.
     /// </summary>
-    public static void UseTransactionalOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, Action<IOutboxOptionsConfigurator>? configure = null)
+    /// <param name="consumerWrites">
+    /// <see cref="ConsumerWrites.ThroughGroupOnly"/> for endpoints whose consumers write only through the group
+    /// (the saga repository, the ledger): their DbContext is then left untouched on the hot path.
+    /// </param>
+    public static void UseTransactionalOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context,
+        Action<IOutboxOptionsConfigurator>? configure = null, ConsumerWrites consumerWrites = ConsumerWrites.ThroughDbContext)
         where TDbContext : DbContext
     {
+        context.GetRequiredService<GroupCommitQueues>().Declare(MySqlOutboxContextFactory<TDbContext>.EndpointName(endpoint.InputAddress), consumerWrites);
         var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
         {
             // MassTransit's default is one message per transaction; every transaction is a durable flush here, so a

@@ -127,4 +127,26 @@ public sealed class GroupCommit_Specs() : BackOfficeSpecs("msg_groups")
 
         public void Dispose() => listener.Dispose();
     }
+
+    [Test]
+    public async Task A_consumer_saving_through_its_DbContext_behind_an_endpoint_that_writes_through_the_group_only_is_refused_with_nothing_written()
+    {
+        // The endpoint promises its consumers write through the group, so their DbContext is never joined to the
+        // group's transaction; a consumer that saves through it anyway would commit on its own, outside the group.
+        var queue = NewQueue("notes");
+        await StartDeskAsync(queue, retries: 1, consumerWrites: ConsumerWrites.ThroughGroupOnly);
+        var reference = NewReference();
+
+        await Counterparty.SendAsync(queue, new RecordNote(reference, "written past the group"), NewId.NextGuid());
+        await Eventually.HoldsAsync(async () => await Broker.ReadyAsync(queue + "_error") == 1, "the message refused to the error queue");
+        await StopNodesAsync();
+        await SettleAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await Database.NotesAsync(reference), Is.Zero, "the note was committed outside the group's transaction");
+            Assert.That(Counterparty.Of<NoteRecorded>(reference), Is.Empty, "its event was delivered");
+            Assert.That(await Database.CountAsync("outbox_message"), Is.Zero);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.Testing;
 using MassTransit;
@@ -63,7 +64,7 @@ public abstract class BackOfficeSpecs(string name)
     /// the bank's services configure in front of it.
     /// </summary>
     protected Task<MessagingNode> StartDeskAsync(string queue, int retries = 2, DispatchBreaker? breaker = null, RetryLog? retryLog = null, bool withArchive = false,
-        int? deliveryLimit = null, IReadOnlyDictionary<string, string?>? settings = null) =>
+        int? deliveryLimit = null, IReadOnlyDictionary<string, string?>? settings = null, ConsumerWrites consumerWrites = ConsumerWrites.ThroughDbContext) =>
         StartNodeAsync(
             bus =>
             {
@@ -80,7 +81,7 @@ public abstract class BackOfficeSpecs(string name)
                 e.UseTransactionalOutbox<BackOfficeDbContext>(context, outbox =>
                 {
                     if (deliveryLimit is { } limit) outbox.MessageDeliveryLimit = limit;
-                });
+                }, consumerWrites);
                 e.ConfigureConsumer<RecordNoteConsumer>(context);
                 if (withArchive) e.ConfigureConsumer<ArchiveNoteConsumer>(context);
             }),
