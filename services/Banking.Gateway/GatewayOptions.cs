@@ -12,9 +12,17 @@ public sealed class GatewayOptions : IValidatableObject
     [Range(0, 60_000)]
     public int SyncWaitMs { get; set; } = 3000;
 
-    /// <summary>How long a publish may take, broker confirm included, before the request fails with 503 and nothing started.</summary>
+    /// <summary>
+    /// How long a publish may take, broker confirm included. A message that never reached the broker by then is 503 "not
+    /// started"; one on a channel without a confirm is answered from its outcome within <see cref="SyncWaitMs"/>, else 503
+    /// "unknown, retry with the same reference".
+    /// </summary>
     [Range(100, 60_000)]
     public int PublishTimeoutMs { get; set; } = 5000;
+
+    /// <summary>The Retry-After of a 503 "outcome unknown": about the time a broker takes to come back after a restart.</summary>
+    [Range(1, 600)]
+    public int UnconfirmedRetryAfterSeconds { get; set; } = 5;
 
     /// <summary>How long the orchestrator and the ledgers may take to answer a query before the gateway answers 503.</summary>
     [Range(100, 60_000)]

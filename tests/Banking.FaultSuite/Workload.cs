@@ -18,7 +18,10 @@ public sealed class TransferAttempt(string transferId, string from, string to, d
     /// <summary><c>REST</c> or <c>RABBITMQ</c>.</summary>
     public string Path { get; } = path;
 
-    /// <summary>The platform took responsibility: HTTP 200/202/4xx with a transfer outcome, or a broker confirm.</summary>
+    /// <summary>
+    /// The platform took responsibility: HTTP 200/202/4xx with a transfer outcome, or a broker confirm. Never a 503,
+    /// whether "not started" or "outcome unknown, retry with the same reference".
+    /// </summary>
     public bool Acknowledged { get; set; }
     public int? HttpStatus { get; set; }
     public string? ErrorCode { get; set; }
@@ -33,6 +36,14 @@ public sealed class TransferAttempt(string transferId, string from, string to, d
 public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSuiteOptions options)
 {
     private static readonly HashSet<string> Outcomes = ["INSUFFICIENT_BALANCE", "ACCOUNT_RESTRICTED", "ACCOUNT_NOT_FOUND", "CURRENCY_MISMATCH", "DUPLICATE_REFERENCE"];
+
+    /// <summary>How often a client sends a request again, under the same reference, after a 503.</summary>
+    private const int RetriesAfterUnavailable = 4;
+
+    // A Retry-After longer than this is cut short: the run's faults heal within seconds, and a client that sleeps for
+    // a minute would only leave its transfer unknown when the load stops.
+    private static readonly TimeSpan LongestRetryAfter = TimeSpan.FromSeconds(10);
+
     // Signed with the key the services run with, as platform.sh's token command signs.
     private readonly string token = TestTokens.Issue("channel", "fault-suite", signingKey: platform.Servers.Secret("jwt-signing-key"), lifetime: TimeSpan.FromHours(2));
     private int next;
@@ -55,13 +66,13 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
             var attempt = NewAttempt(random);
             try
             {
-                if (attempt.Path == "REST") await SendRestAsync(http, attempt, stop);
+                if (attempt.Path == "REST") await SendRestRetryingAsync(http, attempt, stop);
                 else await PublishRawAsync(attempt, Guid.NewGuid());
 
                 // A repeated reference: the same request again, which must not move money twice.
                 if (random.NextDouble() < 0.05)
                 {
-                    if (attempt.Path == "REST") await SendRestAsync(http, attempt, stop);
+                    if (attempt.Path == "REST") await SendRestRetryingAsync(http, attempt, stop);
                     else await PublishRawAsync(attempt, Guid.NewGuid());
                 }
             }
@@ -92,7 +103,23 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
         return attempt;
     }
 
-    private async Task SendRestAsync(HttpClient http, TransferAttempt attempt, CancellationToken stop)
+    /// <summary>
+    /// As a bank's channel does with a 503: the same request under the same reference again, after the Retry-After, a
+    /// few times. After "outcome unknown" that is the only safe retry (a new reference could pay twice); after "not
+    /// started" it is merely as safe. Without it, a transfer whose request the broker lost stays unknown for good.
+    /// </summary>
+    private async Task SendRestRetryingAsync(HttpClient http, TransferAttempt attempt, CancellationToken stop)
+    {
+        for (var retries = 0; ; retries++)
+        {
+            var retryAfter = await SendRestAsync(http, attempt, stop);
+            if (retryAfter is null || retries == RetriesAfterUnavailable) return;
+            await Task.Delay(retryAfter.Value, stop);
+        }
+    }
+
+    /// <returns>When the answer was 503, how long to wait before sending the same request again.</returns>
+    private async Task<TimeSpan?> SendRestAsync(HttpClient http, TransferAttempt attempt, CancellationToken stop)
     {
         attempt.Sends++;
         var body = JsonSerializer.Serialize(new Dictionary<string, object>
@@ -125,6 +152,10 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
             ErrorsByCode.AddOrUpdate(code, 1, (_, c) => c + 1);
             if (Outcomes.Contains(code)) attempt.Acknowledged = true;
         }
+
+        if (status != 503) return null;
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+        return retryAfter < LongestRetryAfter ? retryAfter : LongestRetryAfter;
     }
 
     public async Task PublishRawAsync(TransferAttempt attempt, Guid messageId, string? body = null)

@@ -25,7 +25,9 @@ public static class TransferApi
             .WithDescription("Roles: customer (from_account must be its own), channel. `reference` is the transfer id and idempotency key " +
                              "(generated when absent): the same reference with the same body gives the same outcome (header Idempotent-Replayed: true), " +
                              "with another body 409 DUPLICATE_REFERENCE. Answers 200 when the transfer completes within Gateway:SyncWaitMs, " +
-                             "the error body when it fails, otherwise 202 PENDING with a Location to poll.")
+                             "the error body when it fails, otherwise 202 PENDING with a Location to poll. When the broker did not confirm the request and no outcome " +
+                             "came in time, its fate is unknown: 503 SERVICE_UNAVAILABLE with details.retry_same_reference = true and Retry-After; " +
+                             "retry with the same reference (never a new one), which is answered with the transfer's outcome and never pays twice.")
             .RequireAuthorization(Policies.TransferWriters)
             .WithMetadata(new CountedWithTheClaim())
             .Accepts<TransferRequestBody>("application/json")
@@ -102,6 +104,7 @@ public static class TransferApi
             Submission.Conflict => new ApiError(StatusCodes.Status409Conflict, ErrorCodes.DuplicateReference,
                 $"Reference {input!.Reference} is already used by another transfer request",
                 new Dictionary<string, object?> { ["field"] = "reference", ["transfer_id"] = input.Reference }),
+            Submission.Unknown => OutcomeUnknown(input!.Reference, options.Value),
             Submission.Pending => Results.Json(
                 new TransferPendingResponse(TransferStatuses.Pending, input!.Reference, input.FromAccount, input.ToAccount, Money.Of(input.Amount), input.Currency, input.Description),
                 statusCode: StatusCodes.Status202Accepted),
@@ -162,6 +165,17 @@ public static class TransferApi
 
         return false;
     }
+
+    /// <summary>
+    /// The request may be queued or lost: a 202 would promise a transfer the saga may never see, and a new reference could
+    /// pay twice. The claim stays, so the same reference comes back as a replay, is published again, and the saga either
+    /// starts the transfer or answers with its outcome.
+    /// </summary>
+    private static ApiError OutcomeUnknown(string reference, GatewayOptions options) =>
+        ApiError.Unavailable(
+                $"The message broker did not confirm transfer {reference} in time; its outcome is unknown. Retry with the same reference, never a new one: the retry is answered with the transfer's outcome and never pays twice",
+                new Dictionary<string, object?> { ["transfer_id"] = reference, ["retry_same_reference"] = true })
+            .WithHeader("Retry-After", options.UnconfirmedRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A transfer the ledger refused (through the saga): the seed's error body, with the reason code as the error code.</summary>
     private static ApiError BusinessFailure(string transferId, string transferStatus, string reasonCode, string reason, string? account, decimal? availableBalance, decimal requestedAmount)

@@ -109,6 +109,10 @@ public static class OpenApiExtensions
             {"status":"PENDING","transfer_id":"TXN20250107001","from_account":"6230399991006371427","to_account":"6230399991006371428","amount":1000.00,"currency":"CNY","description":"Transfer payment"}
             """,
         ("ProcessTransfer", "409") => Error("DUPLICATE_REFERENCE", "Reference TXN20250107001 is already used by another transfer request", """{"field":"reference","transfer_id":"TXN20250107001"}"""),
+        // The 503 a client must act on with care: "not started" may be retried any way, this one only with the same reference.
+        ("ProcessTransfer", "503") => Error("SERVICE_UNAVAILABLE",
+            "The message broker did not confirm transfer TXN20250107001 in time; its outcome is unknown. Retry with the same reference, never a new one: the retry is answered with the transfer's outcome and never pays twice",
+            """{"transfer_id":"TXN20250107001","retry_same_reference":true}"""),
         ("ProcessTransfer", "413") => Error("PAYLOAD_TOO_LARGE", "The request body is larger than 16384 bytes", """{"max_bytes":16384}"""),
         ("ProcessTransfer", "422") => Error("INSUFFICIENT_BALANCE", "Account balance is insufficient for this transaction",
             """{"account":"6230399991006371427","available_balance":500.00,"requested_amount":1000.00,"transfer_id":"TXN20250107001","transfer_status":"FAILED"}"""),

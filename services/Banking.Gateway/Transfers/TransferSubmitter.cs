@@ -12,8 +12,14 @@ public abstract record Submission(bool Replayed)
     /// <summary>The transfer is final: TransferCompleted, TransferFailed or TransferRolledBack.</summary>
     public sealed record Finished(object Outcome, bool Replayed) : Submission(Replayed);
 
-    /// <summary>Published (confirmed by the broker, or possibly queued: no answer yet); no outcome within the wait.</summary>
+    /// <summary>Published and confirmed by the broker; no outcome within the wait. The transfer exists and will end final.</summary>
     public sealed record Pending(bool Replayed) : Submission(Replayed);
+
+    /// <summary>
+    /// The request may or may not have reached the saga (no broker confirm, and no outcome within the wait), so nothing
+    /// may be promised: the client retries with the same reference, which publishes again and is answered from the saga.
+    /// </summary>
+    public sealed record Unknown(bool Replayed) : Submission(Replayed);
 
     /// <summary>The reference belongs to a different request.</summary>
     public sealed record Conflict() : Submission(false);
@@ -25,9 +31,10 @@ public abstract record Submission(bool Replayed)
 /// (confirmed by the broker), wait. The orchestrator is not asked first whether the reference exists: the saga refuses
 /// a conflicting request under a known reference itself (<see cref="TransferRequestConflicted"/>, naming the message
 /// this request published), which covers a reference Redis has lost or never saw (an upstream system's).
-/// Only a publish that provably never left releases the claim (503, a retry goes through); one whose fate is unknown
-/// keeps it and is answered from the outcome or 202, because the message may be queued and a retry under a new
-/// reference would pay twice.
+/// Only a publish that provably never left releases the claim (503 "not started", a retry goes through). One whose fate
+/// is unknown keeps it, because the message may be queued and a retry under a new reference would pay twice, and is
+/// answered from the outcome if it comes in time, otherwise <see cref="Submission.Unknown"/>: never 202, which promises a
+/// transfer the saga may never see (the broker can lose a message it has not confirmed; fault run F20261202-0347699).
 /// </summary>
 public sealed class TransferSubmitter(
     TransferRequestPublisher publisher,
@@ -47,12 +54,14 @@ public sealed class TransferSubmitter(
         using var waiter = outcomes.Register(input.Reference, messageId);
 
         // A replay is published again on purpose: the saga answers a repeated request for a finished transfer with its
-        // final event, and ignores one for a transfer in flight. A publish whose fate is unknown is waited on like a
-        // confirmed one: it may well have gone through.
-        await PublishAsync(input, messageId, caller, releaseClaimOnRefusal: claim == ClaimOutcome.Claimed, cancellationToken);
+        // final event, and ignores one for a transfer in flight; that is also how a retry after an unknown answer gets the
+        // real outcome. A publish whose fate is unknown is waited on like a confirmed one: it may well have gone through.
+        var replayed = claim == ClaimOutcome.SameRequest;
+        var published = await PublishAsync(input, messageId, caller, claim, cancellationToken);
+        if (published == Publish.NotSent) return new Submission.Unknown(replayed);
 
         var outcome = await waiter.WaitAsync(TimeSpan.FromMilliseconds(options.Value.SyncWaitMs), cancellationToken);
-        if (outcome is null) return new Submission.Pending(claim == ClaimOutcome.SameRequest);
+        if (outcome is null) return published == Publish.Confirmed ? new Submission.Pending(replayed) : new Submission.Unknown(replayed);
 
         // The saga refused this request, or the reference's outcome is for other money (the transfer that owns the
         // reference finished first; this request's refusal is on its way). Never report someone else's outcome as ours.
@@ -66,25 +75,40 @@ public sealed class TransferSubmitter(
         }
 
         // The outcome consumer dropped both cached balances before it handed the outcome over.
-        return new Submission.Finished(outcome, claim == ClaimOutcome.SameRequest);
+        return new Submission.Finished(outcome, replayed);
+    }
+
+    private enum Publish
+    {
+        /// <summary>The broker confirmed the message.</summary>
+        Confirmed,
+
+        /// <summary>On a broker channel, but no confirm in time (or a nack/return): it may be queued, or lost.</summary>
+        Unconfirmed,
+
+        /// <summary>
+        /// This replay's message never reached a channel, but an earlier request under the reference may have: the
+        /// client is told "unknown" like for an unconfirmed publish, never "not started".
+        /// </summary>
+        NotSent,
     }
 
     /// <summary>
     /// Returns once the broker confirmed the message, or when that is unknown (no confirm within
-    /// Gateway:PublishTimeoutMs): the message may be queued, so the claim is kept and the client is told to poll.
-    /// Throws <see cref="ServiceUnavailableException"/>, releasing the claim, only for a definite "not started": the
-    /// message never reached a broker channel. A nack is no such proof: the exchange fans out, and one queue refusing
-    /// does not mean the saga's did (MassTransit 8.5 also never completes a nacked publish; it runs into the deadline).
+    /// Gateway:PublishTimeoutMs): the message may be queued or lost, so the claim is kept. Throws
+    /// <see cref="ServiceUnavailableException"/> for a definite "not started" of a request that is not a replay: the message
+    /// never reached a broker channel, and the claim is released. A nack is no such proof: the exchange fans out, and one
+    /// queue refusing does not mean the saga's did (MassTransit 8.5 also never completes a nacked publish; it runs into the
+    /// deadline).
     /// </summary>
-    private async Task PublishAsync(TransferInput input, Guid messageId, Caller caller, bool releaseClaimOnRefusal, CancellationToken cancellationToken)
+    private async Task<Publish> PublishAsync(TransferInput input, Guid messageId, Caller caller, ClaimOutcome claim, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromMilliseconds(options.Value.PublishTimeoutMs);
-        var details = new Dictionary<string, object?> { ["transfer_id"] = input.Reference };
         var handedToChannel = false;
         try
         {
             if (!await outcomeEndpoint.WaitUntilReadyAsync(timeout, cancellationToken))
-                throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", details: details);
+                throw new TimeoutException("the gateway's outcome endpoint is not consuming");
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
@@ -102,16 +126,24 @@ public sealed class TransferSubmitter(
                 RequestHash = input.RequestHash,
                 RequestMessageId = messageId,
             }, () => Volatile.Write(ref handedToChannel, true), deadline.Token);
+            return Publish.Confirmed;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && !Volatile.Read(ref handedToChannel))
         {
-            if (releaseClaimOnRefusal) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
-            if (e is ServiceUnavailableException) throw;
-            throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", e, details);
+            if (claim == ClaimOutcome.SameRequest)
+            {
+                logger.LogWarning(e, "The replay of transfer {TransferId} could not be published; its reference stays claimed and the client retries it", input.Reference);
+                return Publish.NotSent;
+            }
+
+            if (claim == ClaimOutcome.Claimed) await idempotency.ReleaseAsync(input.Reference, input.RequestHash);
+            throw new ServiceUnavailableException("The message broker is unreachable; the transfer was not started", e,
+                new Dictionary<string, object?> { ["transfer_id"] = input.Reference });
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "No broker confirm for transfer {TransferId}; it may be queued, so its reference stays claimed and the client polls", input.Reference);
+            logger.LogWarning(e, "No broker confirm for transfer {TransferId}; it may be queued or lost, so its reference stays claimed and the client retries it", input.Reference);
+            return Publish.Unconfirmed;
         }
     }
 
