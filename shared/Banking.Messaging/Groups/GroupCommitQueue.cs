@@ -137,7 +137,9 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         try
         {
             var db = await ConnectionAsync();
-            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+            // Named, not Unspecified: MySqlConnector turns Unspecified into SET SESSION ... REPEATABLE READ before every
+            // transaction, whose gap locks deadlock two groups claiming inbox rows at once.
+            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
             try
             {
                 var group = new GroupTransaction(db, transaction, members);
@@ -249,7 +251,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     {
         await using var db = new MySqlConnection(connectionString);
         await db.OpenAsync(stopping.Token);
-        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
         var group = new GroupTransaction(db, transaction, members);
         var undelivered = await OutboxRows.LockUndeliveredAsync(group, stopping.Token);
         var toSend = members.Where(m => undelivered.Contains(m.Inbox!.Id)).ToList();
