@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Banking.Contracts;
-using Banking.Contracts.Accounts;
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Tests.Support;
 using Banking.Testing;
@@ -15,7 +12,7 @@ namespace Banking.Ledger.Tests.Services;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class HotAccountGroups_Specs
+public sealed class HotAccountGroups_Specs
 {
     private const decimal HotOpening = 1_000_000.00m;
     private const decimal ColdOpening = 100_000.00m;
@@ -49,7 +46,7 @@ public sealed partial class HotAccountGroups_Specs
             describe: () => Task.FromResult($"{commands.Count(c => service.Replies.For(c.TransferId, nameof(AccountDebited)).Count > 0)} of {commands.Length} answered"));
         await Eventually.HoldsAsync(async () => await service.Ledger.CountAsync("outbox_message") == 0, "the outbox emptied after delivery");
 
-        var groups = await Task.WhenAll(service.Processes.Select(GroupsOfAsync));
+        var groups = await Task.WhenAll(service.Processes.Select(p => GroupCommitCounts.OfAsync(p)));
         foreach (var (g, i) in groups.Select((g, i) => (g, i)))
             TestContext.Progress.WriteLine($"instance {i}: {g.Committed} groups committed, {g.Messages} messages in them, {g.Failed} groups failed");
 
@@ -106,20 +103,4 @@ public sealed partial class HotAccountGroups_Specs
 
         Assert.That(balance, Is.EqualTo(closing), $"{account}: the chain does not end at the balance");
     }
-
-    private sealed record GroupCounts(long Committed, long Messages, long Failed);
-
-    /// <summary>What one instance's group commit did on the ledger's queue, from its /metrics.</summary>
-    private static async Task<GroupCounts> GroupsOfAsync(ServiceProcess process)
-    {
-        using var http = new HttpClient { BaseAddress = process.BaseAddress };
-        var metrics = await http.GetStringAsync("/metrics");
-        long Sum(string name) => (long)MetricLine().Matches(metrics)
-            .Where(m => m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains($"endpoint=\"{Endpoints.DebitLedger}\"", StringComparison.Ordinal))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-        return new GroupCounts(Sum("banking_group_commit_size_count"), Sum("banking_group_commit_size_sum"), Sum("banking_group_commit_failed_total"));
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-z_]+)\{(?<labels>[^}]*)\} (?<value>\S+)", RegexOptions.Multiline)]
-    private static partial Regex MetricLine();
 }
