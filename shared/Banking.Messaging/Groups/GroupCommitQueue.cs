@@ -137,7 +137,10 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         try
         {
             var db = await ConnectionAsync();
-            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+            // Named, not Unspecified: MySqlConnector sets the isolation level before every transaction it begins (for
+            // Unspecified, REPEATABLE READ, whose gap locks deadlock two groups claiming inbox rows at once). READ
+            // COMMITTED also lets the group's plain reads (a ledger's recorded operations) see what committed before.
+            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
             try
             {
                 var group = new GroupTransaction(db, transaction, members);
@@ -249,7 +252,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     {
         await using var db = new MySqlConnection(connectionString);
         await db.OpenAsync(stopping.Token);
-        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.Unspecified, stopping.Token);
+        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
         var group = new GroupTransaction(db, transaction, members);
         var undelivered = await OutboxRows.LockUndeliveredAsync(group, stopping.Token);
         var toSend = members.Where(m => undelivered.Contains(m.Inbox!.Id)).ToList();
@@ -290,10 +293,6 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         DropConnection();
         var opened = new MySqlConnection(connectionString);
         await opened.OpenAsync(stopping.Token);
-        // Once per connection, not per transaction: the group's plain reads (a ledger's recorded operations) must see
-        // what committed before they ran, whatever the server's default isolation is.
-        await using (var session = new MySqlCommand("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", opened))
-            await session.ExecuteNonQueryAsync(stopping.Token);
         connection = opened;
         return opened;
     }
