@@ -15,6 +15,22 @@ internal static class OutboxRows
     /// </summary>
     private const string ThroughUniqueIndex = "FORCE INDEX (ux_inbox_state_message_consumer)";
 
+    /// <summary>
+    /// The group's own inbox rows and no others: by message id alone, a locking read also waits on the rows of the
+    /// same message for another consumer or endpoint, held by that one's group, which may be waiting on ours (a
+    /// deadlock seen when one message went to two consumers on one queue and a third on another).
+    /// </summary>
+    private static string ExactKeys(int count) => $"(message_id, consumer_id) IN ({string.Join(", ", Enumerable.Repeat("(?, ?)", count))})";
+
+    private static void AddKeys(MySqlParameterCollection parameters, IEnumerable<(Guid MessageId, Guid ConsumerId)> keys)
+    {
+        foreach (var (messageId, consumerId) in keys)
+        {
+            parameters.Add(new MySqlParameter { Value = messageId });
+            parameters.Add(new MySqlParameter { Value = consumerId });
+        }
+    }
+
     private static readonly string[] OutboxColumns =
     [
         "message_id", "inbox_message_id", "inbox_consumer_id", "content_type", "message_type", "body", "headers", "properties",
@@ -41,8 +57,8 @@ internal static class OutboxRows
         await using var batch = new MySqlBatch(group.Connection, group.Transaction);
         batch.BatchCommands.Add(writes.Commands.Single());
         var select = new MySqlBatchCommand(
-            $"SELECT id, message_id, consumer_id, lock_id, consumed, delivered FROM inbox_state {ThroughUniqueIndex} WHERE message_id IN ({GroupWrites.Placeholders(keys.Count)}) FOR UPDATE");
-        foreach (var key in keys) select.Parameters.Add(new MySqlParameter { Value = key.MessageId });
+            $"SELECT id, message_id, consumer_id, lock_id, consumed, delivered FROM inbox_state {ThroughUniqueIndex} WHERE {ExactKeys(keys.Count)} FOR UPDATE");
+        AddKeys(select.Parameters, keys);
         batch.BatchCommands.Add(select);
 
         var claims = new Dictionary<(Guid, Guid), InboxClaim>();
@@ -82,10 +98,11 @@ internal static class OutboxRows
     {
         // Through the unique index, like the claims, so a delivery and a claim never lock two rows in opposite orders.
         var wanted = group.Members.Select(m => m.Inbox!.Id).ToHashSet();
-        var messageIds = group.Members.Select(m => m.MessageId).Distinct().OrderBy(id => id.ToString(), StringComparer.Ordinal).ToList();
+        var keys = group.Members.Select(m => (m.MessageId, m.ConsumerId)).Distinct()
+            .OrderBy(k => k.MessageId.ToString(), StringComparer.Ordinal).ThenBy(k => k.ConsumerId.ToString(), StringComparer.Ordinal).ToList();
         await using var command = group.Command(
-            $"SELECT id, delivered FROM inbox_state {ThroughUniqueIndex} WHERE message_id IN ({GroupWrites.Placeholders(messageIds.Count)}) ORDER BY message_id, consumer_id FOR UPDATE");
-        foreach (var id in messageIds) command.Parameters.Add(new MySqlParameter { Value = id });
+            $"SELECT id, delivered FROM inbox_state {ThroughUniqueIndex} WHERE {ExactKeys(keys.Count)} ORDER BY message_id, consumer_id FOR UPDATE");
+        AddKeys(command.Parameters, keys);
         var undelivered = new HashSet<long>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
