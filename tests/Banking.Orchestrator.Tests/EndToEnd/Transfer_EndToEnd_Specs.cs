@@ -252,6 +252,10 @@ public sealed class Transfer_EndToEnd_Specs
         await platform.Credit.StartAsync();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((await platform.HistoryAsync(2, id)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        // The answer leaves the CreditService's outbox after the credit's commit, in a transaction of its own: only once
+        // the outbox is empty is it sure to be in the queue, where the purge can lose it.
+        while (await TransferPlatform.ScalarAsync<long>(platform.LedgerOf(2), "SELECT COUNT(*) FROM outbox_message", "") > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
         await Task.Delay(500);
         await platform.PurgeQueueAsync("transfer-state");
         await platform.Orchestrator.StartAsync();
