@@ -1,9 +1,3 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using Banking.Ledger.Data;
-using MassTransit;
-
 namespace Banking.CreditService;
 
 /// <summary>Fences a transfer's credit for an operator's abort; answers CreditCancelled (fenced, or already applied).</summary>

@@ -1,8 +1,3 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using MassTransit;
-
 namespace Banking.CreditService;
 
 /// <summary>Pays a transfer's amount into its destination account; answers AccountCredited or CreditRejected.</summary>

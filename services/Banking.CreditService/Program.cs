@@ -1,5 +1,4 @@
 using Banking.CreditService;
-using Banking.Ledger;
 
 return await LedgerServiceExtensions.RunLedgerServiceAsync(args, builder => builder.AddCreditService());
 

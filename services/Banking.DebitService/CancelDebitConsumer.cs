@@ -1,9 +1,3 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using Banking.Ledger.Data;
-using MassTransit;
-
 namespace Banking.DebitService;
 
 /// <summary>Fences a transfer's debit for an operator's abort; answers DebitCancelled (fenced, or already applied).</summary>

@@ -1,8 +1,3 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using MassTransit;
-
 namespace Banking.DebitService;
 
 /// <summary>Takes a transfer's amount out of its source account; answers AccountDebited or DebitRejected.</summary>

@@ -1,5 +1,4 @@
 using Banking.DebitService;
-using Banking.Ledger;
 
 return await LedgerServiceExtensions.RunLedgerServiceAsync(args, builder => builder.AddDebitService());
 

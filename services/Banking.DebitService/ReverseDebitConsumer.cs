@@ -1,8 +1,3 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using MassTransit;
-
 namespace Banking.DebitService;
 
 /// <summary>Gives back what a transfer's debit took (the compensation of a refused credit); answers DebitReversed.</summary>
