@@ -1,12 +1,5 @@
 using Banking.CreditService;
-using Banking.Ledger;
-using Banking.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddCreditService();
-
-var app = builder.Build();
-return await app.RunLedgerServiceAsync(args);
+return await LedgerServiceExtensions.RunLedgerServiceAsync(args, builder => builder.AddCreditService());
 
 public partial class Program;

@@ -1,16 +1,9 @@
-using Banking.Contracts.Ledger;
-using Banking.Ledger;
-using Banking.Ledger.Data;
-using MassTransit;
-
 namespace Banking.DebitService;
 
 /// <summary>Fences a transfer's debit for an operator's abort; answers DebitCancelled (fenced, or already applied).</summary>
 public sealed class CancelDebitConsumer(LedgerOperations ledger) : IConsumer<CancelDebit>
 {
-    public async Task Consume(ConsumeContext<CancelDebit> context)
-    {
-        var result = await ledger.CancelAsync(context.Message.TransferId, LedgerOperationKinds.Debit, context.Message.AccountNo, context.CancellationToken);
-        await context.Publish(result.ToDebitCancelReply(context.Message.AccountNo), context.CancellationToken);
-    }
+    public Task Consume(ConsumeContext<CancelDebit> context) => context.PublishOutcomeAsync(
+        ledger.CancelAsync(context.Message.TransferId, LedgerOperationKinds.Debit, context.Message.AccountNo, context.CancellationToken),
+        result => result.ToDebitCancelReply(context.Message.AccountNo));
 }

@@ -1,7 +1,4 @@
 using Banking.Contracts;
-using Banking.Ledger;
-using Banking.Ledger.Commands;
-using MassTransit;
 
 namespace Banking.DebitService;
 

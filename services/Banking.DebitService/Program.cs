@@ -1,12 +1,5 @@
 using Banking.DebitService;
-using Banking.Ledger;
-using Banking.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddDebitService();
-
-var app = builder.Build();
-return await app.RunLedgerServiceAsync(args);
+return await LedgerServiceExtensions.RunLedgerServiceAsync(args, builder => builder.AddDebitService());
 
 public partial class Program;

@@ -76,11 +76,17 @@ public static class LedgerServiceExtensions
     }
 
     /// <summary>
-    /// A ledger service's life once built, the same for DebitService and CreditService: the <c>migrate</c> command, or
-    /// serve until stopped. The result is the process's exit code.
+    /// A ledger service's life, the same for DebitService and CreditService: the bank's defaults and the service's own
+    /// parts (<paramref name="addService"/>, which calls <see cref="AddLedgerService"/>), then the <c>migrate</c>
+    /// command, or serve until stopped. The result is the process's exit code.
     /// </summary>
-    public static async Task<int> RunLedgerServiceAsync(this WebApplication app, string[] args)
+    public static async Task<int> RunLedgerServiceAsync(string[] args, Action<IHostApplicationBuilder> addService)
     {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        addService(builder);
+
+        var app = builder.Build();
         if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<LedgerDbContext>();
 
         app.UseErrorAnswers();

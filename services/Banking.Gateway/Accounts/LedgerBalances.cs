@@ -1,6 +1,7 @@
 using Banking.Contracts;
 using Banking.Contracts.Accounts;
 using Banking.Gateway.Errors;
+using Banking.Gateway.Transfers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -12,11 +13,9 @@ namespace Banking.Gateway.Accounts;
 /// </summary>
 public sealed class LedgerBalances(IBus bus, IOptions<GatewayOptions> options)
 {
-    private readonly IRequestClient<GetAccountBalance> debitLedger =
-        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.DebitQueries), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
+    private readonly GatewayQuery<GetAccountBalance> debitLedger = new(bus, Endpoints.DebitQueries, "The source-account ledger", options.Value);
 
-    private readonly IRequestClient<GetAccountBalance> creditLedger =
-        bus.CreateRequestClient<GetAccountBalance>(Endpoints.Queue(Endpoints.CreditQueries), RequestTimeout.After(ms: options.Value.QueryTimeoutMs));
+    private readonly GatewayQuery<GetAccountBalance> creditLedger = new(bus, Endpoints.CreditQueries, "The destination-account ledger", options.Value);
 
     /// <summary>
     /// The account as its ledger reports it, or null when neither ledger holds it. When one ledger is silent and
@@ -24,8 +23,9 @@ public sealed class LedgerBalances(IBus bus, IOptions<GatewayOptions> options)
     /// </summary>
     public async Task<AccountBalance?> FindAsync(string accountNo, CancellationToken cancellationToken)
     {
-        var debit = Ask(debitLedger, "The source-account ledger", accountNo, cancellationToken);
-        var credit = Ask(creditLedger, "The destination-account ledger", accountNo, cancellationToken);
+        var question = new GetAccountBalance { AccountNo = accountNo };
+        var debit = debitLedger.AskAsync<AccountBalance>(question, cancellationToken);
+        var credit = creditLedger.AskAsync<AccountBalance>(question, cancellationToken);
         try
         {
             await Task.WhenAll(debit, credit);
@@ -41,8 +41,4 @@ public sealed class LedgerBalances(IBus bus, IOptions<GatewayOptions> options)
         await (debit.IsFaulted ? debit : credit); // rethrows the 503
         return null;
     }
-
-    private Task<AccountBalance> Ask(IRequestClient<GetAccountBalance> client, string who, string accountNo, CancellationToken cancellationToken) =>
-        Transfers.Queries.AnswerWithin(TimeSpan.FromMilliseconds(options.Value.QueryTimeoutMs), cancellationToken, who, async token =>
-            (await client.GetResponse<AccountBalance>(new GetAccountBalance { AccountNo = accountNo }, token)).Message);
 }

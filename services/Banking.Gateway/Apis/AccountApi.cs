@@ -14,14 +14,10 @@ public static class AccountApi
     {
         var api = app.MapGroup("/api/v1/account").WithTags("Accounts");
 
-        api.MapGet("/{account_no}/balance", GetBalance)
-            .WithName("GetAccountBalance")
-            .WithSummary("An account's balance (source or destination database)")
-            .WithDescription("Roles: customer (own accounts only), channel, operator, auditor (account number masked), admin. Served from a short-lived cache " +
-                             "that every balance change and every finished transfer invalidates.")
-            .RequireAuthorization(Policies.Readers)
-            .Produces<AccountBalanceResponse>(StatusCodes.Status200OK)
-            .ProducesErrors(400, 401, 403, 404, 429, 500, 503);
+        api.MapRead<AccountBalanceResponse>("/{account_no}/balance", GetBalance, "GetAccountBalance",
+            "An account's balance (source or destination database)",
+            "Roles: customer (own accounts only), channel, operator, auditor (account number masked), admin. Served from a short-lived cache " +
+            "that every balance change and every finished transfer invalidates.");
 
         return app;
     }

@@ -35,14 +35,10 @@ public static class TransferApi
             .Produces<TransferPendingResponse>(StatusCodes.Status202Accepted)
             .ProducesErrors(400, 401, 403, 404, 409, 413, 422, 429, 500, 503);
 
-        api.MapGet("/{transfer_id}", GetTransfer)
-            .WithName("GetTransferStatus")
-            .WithSummary("A transfer's status")
-            .WithDescription("Roles: customer (when from_account or to_account is its own; any other transfer is 404 like an unknown one), " +
-                             "channel, operator, auditor (account numbers masked), admin.")
-            .RequireAuthorization(Policies.Readers)
-            .Produces<TransferStatusResponse>(StatusCodes.Status200OK)
-            .ProducesErrors(400, 401, 403, 404, 429, 500, 503);
+        api.MapRead<TransferStatusResponse>("/{transfer_id}", GetTransfer, "GetTransferStatus",
+            "A transfer's status",
+            "Roles: customer (when from_account or to_account is its own; any other transfer is 404 like an unknown one), " +
+            "channel, operator, auditor (account numbers masked), admin.");
 
         return app;
     }

@@ -98,65 +98,43 @@ internal sealed class SagaRows<TSaga>(GroupTransaction group, EntityRows rows, s
 }
 
 /// <summary>One message's view of the saga table inside a group (<see cref="SagaRows{TSaga}"/>).</summary>
-internal sealed class GroupSagaRepositoryContext<TSaga, TMessage> : MassTransit.Context.ConsumeContextScope<TMessage>, SagaRepositoryContext<TSaga, TMessage>
+internal sealed class GroupSagaRepositoryContext<TSaga, TMessage>(DbContext db, ConsumeContext<TMessage> context, ISagaConsumeContextFactory<DbContext, TSaga> factory, SagaRows<TSaga> rows)
+    : SagaRepositoryContextBase<TSaga, TMessage>(db, context, factory)
     where TSaga : class, ISaga
     where TMessage : class
 {
-    private readonly DbContext db;
-    private readonly ConsumeContext<TMessage> context;
-    private readonly ISagaConsumeContextFactory<DbContext, TSaga> factory;
-    private readonly SagaRows<TSaga> rows;
-
-    public GroupSagaRepositoryContext(DbContext db, ConsumeContext<TMessage> context, ISagaConsumeContextFactory<DbContext, TSaga> factory, SagaRows<TSaga> rows)
-        : base(context, db)
-    {
-        this.db = db;
-        this.context = context;
-        this.factory = factory;
-        this.rows = rows;
-    }
-
-    public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
-        factory.CreateSagaConsumeContext(db, context, instance, SagaConsumeContextMode.Add);
-
     /// <summary>State machines with InsertOnInitial: an instance that exists (in the group or the table) is loaded instead.</summary>
-    public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
+    public override async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         if (await rows.LoadAsync(instance.CorrelationId, CancellationToken) is not null) return null!;
         rows.Add(instance);
-        return await factory.CreateSagaConsumeContext(db, context, instance, SagaConsumeContextMode.Insert);
+        return await ContextFor(instance, SagaConsumeContextMode.Insert);
     }
 
-    public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
+    public override async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
         var instance = await rows.LoadAsync(correlationId, CancellationToken);
-        return instance is null ? null! : await factory.CreateSagaConsumeContext(db, context, instance, SagaConsumeContextMode.Load);
+        return instance is null ? null! : await ContextFor(instance, SagaConsumeContextMode.Load);
     }
 
-    public Task Save(SagaConsumeContext<TSaga> sagaContext)
+    public override Task Save(SagaConsumeContext<TSaga> sagaContext)
     {
         rows.Add(sagaContext.Saga);
         return Task.CompletedTask;
     }
 
-    public Task Update(SagaConsumeContext<TSaga> sagaContext)
+    public override Task Update(SagaConsumeContext<TSaga> sagaContext)
     {
         rows.Update(sagaContext.Saga);
         return Task.CompletedTask;
     }
 
-    public Task Delete(SagaConsumeContext<TSaga> sagaContext)
+    public override Task Delete(SagaConsumeContext<TSaga> sagaContext)
     {
         rows.Delete(sagaContext.Saga);
         return Task.CompletedTask;
     }
 
-    public Task Discard(SagaConsumeContext<TSaga> sagaContext) => Task.CompletedTask;
-
     // The member failed: the whole group rolls back and runs again, with instances loaded afresh.
-    public Task Undo(SagaConsumeContext<TSaga> sagaContext) => Task.CompletedTask;
-
-    public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)
-        where T : class =>
-        factory.CreateSagaConsumeContext(db, consumeContext, instance, mode);
+    public override Task Undo(SagaConsumeContext<TSaga> sagaContext) => Task.CompletedTask;
 }
