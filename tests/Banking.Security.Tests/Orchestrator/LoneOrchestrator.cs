@@ -100,6 +100,16 @@ public sealed class LoneOrchestrator : IAsyncDisposable
     }
 
     /// <summary>Operator actions recorded in the transfer's timeline (OperatorRetry, AbortRequested).</summary>
+    /// <summary>The deadline of the transfer's current step, as the saga stored it (UTC).</summary>
+    public async Task<DateTime> StepDeadlineAsync(string transferId)
+    {
+        await using var connection = new MySqlConnection(Core);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand("SELECT next_attempt_at FROM transfer_log WHERE transfer_id = @id", connection);
+        command.Parameters.AddWithValue("@id", transferId);
+        return DateTime.SpecifyKind((DateTime)(await command.ExecuteScalarAsync())!, DateTimeKind.Utc);
+    }
+
     public Task<long> OperatorActionsAsync(string transferId) =>
         CountAsync("SELECT COUNT(*) FROM transfer_event WHERE transfer_id = @id AND event_type IN ('OperatorRetry', 'AbortRequested')", transferId);
 

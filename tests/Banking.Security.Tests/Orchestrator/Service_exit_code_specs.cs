@@ -23,14 +23,16 @@ public sealed class Service_exit_code_specs
         }, brokerAddress: proxy.Through);
         var id = await orchestrator.InFlightTransferAsync("sec-exit");
         var attempt = await orchestrator.CountAsync("SELECT step_attempt FROM transfer_log WHERE transfer_id = @id", id);
+        var deadline = await orchestrator.StepDeadlineAsync(id);
 
         // From now on the service's frames (publishes, confirms' requests, acks) no longer get through; the broker
-        // still delivers to it. The step's deadline passes: the saga re-sends the debit through its outbox, whose
-        // confirmed send then waits on a broker that never answers.
+        // still delivers to it. The step's deadline passes (the sweeper's timeout, as it would publish it: step,
+        // attempt and deadline all current, or the saga ignores it): the saga re-sends the debit through its outbox,
+        // whose confirmed send then waits on a broker that never answers.
         proxy.FreezeServiceToBroker();
         await orchestrator.PublishAsync("transfer-state", $$$"""
             {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Transfers:TransferStepTimedOut"],
-             "message":{"transferId":"{{{id}}}","attempt":{{{attempt}}},"deadlineUtc":"{{{DateTime.UtcNow.AddSeconds(-1):O}}}"}}
+             "message":{"transferId":"{{{id}}}","step":"Debiting","attempt":{{{attempt}}},"deadlineUtc":"{{{deadline:O}}}"}}
             """, messageId: null, contentType: "application/vnd.masstransit+json");
 
         await Eventually.HoldsAsync(() => orchestrator.Process.ExitCode is not null, "the wedged orchestrator ended", within: TimeSpan.FromSeconds(90));
