@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,18 +14,32 @@ public sealed class GroupCommitQueues(IOptions<GroupCommitOptions> options, Grou
 {
     private readonly ConcurrentDictionary<(string Endpoint, Type Database), Lazy<GroupCommitQueue>> queues = new();
     private readonly ConcurrentDictionary<string, ConsumerWrites> writes = new();
+    private readonly ConcurrentDictionary<(Uri InputAddress, Type Database), EndpointGroups> byAddress = new();
 
     /// <summary>
-    /// The endpoint's group commit on the database of <paramref name="database"/>; the connection string is asked for
-    /// once, when the queue starts (asking a DbContext for it costs the initialisation of its EF Core services).
+    /// The group commit of the endpoint at <paramref name="inputAddress"/> on the database of <typeparamref name="TDbContext"/>,
+    /// and how its consumers write; worked out on the endpoint's first message (asking a DbContext for its connection
+    /// string readies its EF Core services), then one dictionary lookup per message.
     /// </summary>
-    internal GroupCommitQueue For(string endpoint, Type database, Func<string> connectionString) =>
-        queues.GetOrAdd((endpoint, database), key => new Lazy<GroupCommitQueue>(() =>
-            new GroupCommitQueue(key.Endpoint, connectionString(), options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>()))).Value;
+    internal EndpointGroups For<TDbContext>(Uri inputAddress, IServiceProvider provider)
+        where TDbContext : DbContext
+    {
+        if (byAddress.TryGetValue((inputAddress, typeof(TDbContext)), out var known)) return known;
+        var endpoint = EndpointName(inputAddress);
+        var queue = queues.GetOrAdd((endpoint, typeof(TDbContext)), key => new Lazy<GroupCommitQueue>(() =>
+        {
+            var connectionString = provider.GetRequiredService<TDbContext>().Database.GetConnectionString()
+                ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit");
+            return new GroupCommitQueue(key.Endpoint, connectionString, options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>());
+        })).Value;
+        return byAddress.GetOrAdd((inputAddress, typeof(TDbContext)), new EndpointGroups(queue, writes.GetValueOrDefault(endpoint, ConsumerWrites.ThroughDbContext)));
+    }
 
-    internal void Declare(string endpoint, ConsumerWrites consumerWrites) => writes[endpoint] = consumerWrites;
+    internal void Declare(Uri inputAddress, ConsumerWrites consumerWrites) => writes[EndpointName(inputAddress)] = consumerWrites;
 
-    internal ConsumerWrites WritesOf(string endpoint) => writes.GetValueOrDefault(endpoint, ConsumerWrites.ThroughDbContext);
+    /// <summary>The queue's name, as the endpoint's input address ends.</summary>
+    private static string EndpointName(Uri inputAddress) =>
+        inputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "endpoint";
 
     public async ValueTask DisposeAsync()
     {
@@ -38,8 +54,20 @@ public sealed class GroupCommitQueues(IOptions<GroupCommitOptions> options, Grou
 /// </summary>
 public sealed class GroupMembership
 {
-    public GroupTransaction? Current { get; internal set; }
+    public GroupTransaction? Current { get; private set; }
+
+    /// <summary>The member running in this scope joins <paramref name="group"/>, for the rest of its own flow.</summary>
+    internal void Enter(GroupTransaction group)
+    {
+        Current = group;
+        GroupWriteGuard.Enter(group);
+    }
+
+    internal void Leave() => Current = null;
 }
+
+/// <summary>One endpoint's group commit and what its consumers declared about their writes.</summary>
+internal sealed record EndpointGroups(GroupCommitQueue Queue, ConsumerWrites Writes);
 
 /// <summary>How the consumers behind one endpoint's outbox write their changes.</summary>
 public enum ConsumerWrites

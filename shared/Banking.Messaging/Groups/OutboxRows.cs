@@ -22,6 +22,10 @@ internal static class OutboxRows
     /// </summary>
     private static string ExactKeys(int count) => $"(message_id, consumer_id) IN ({string.Join(", ", Enumerable.Repeat("(?, ?)", count))})";
 
+    /// <summary>In the order the unique index keeps the keys (the text of the ids), the order every statement locks them in.</summary>
+    private static List<(Guid MessageId, Guid ConsumerId)> InKeyOrder(IEnumerable<(Guid MessageId, Guid ConsumerId)> keys) =>
+        keys.OrderBy(k => k.MessageId.ToString(), StringComparer.Ordinal).ThenBy(k => k.ConsumerId.ToString(), StringComparer.Ordinal).ToList();
+
     private static void AddKeys(MySqlParameterCollection parameters, IEnumerable<(Guid MessageId, Guid ConsumerId)> keys)
     {
         foreach (var (messageId, consumerId) in keys)
@@ -48,8 +52,7 @@ internal static class OutboxRows
         // In the order the unique index keeps them (the text of the ids), the order every other statement locks them in.
         // Every copy in the group counts as a delivery, as it would one transaction after the other.
         var copies = group.Members.GroupBy(m => (m.MessageId, m.ConsumerId)).ToDictionary(g => g.Key, g => g.Count());
-        var keys = copies.Keys
-            .OrderBy(k => k.MessageId.ToString(), StringComparer.Ordinal).ThenBy(k => k.ConsumerId.ToString(), StringComparer.Ordinal).ToList();
+        var keys = InKeyOrder(copies.Keys);
         var writes = new GroupWrites();
         writes.InsertRows("inbox_state", InboxColumns, keys.Select(k => new object?[] { k.MessageId, k.ConsumerId, lockId, now, copies[k], now }),
             "ON DUPLICATE KEY UPDATE receive_count = receive_count + VALUES(receive_count)");
@@ -96,10 +99,8 @@ internal static class OutboxRows
     /// <summary>Locks the members' inbox rows for their delivery and returns the ids of those not delivered yet.</summary>
     public static async Task<HashSet<long>> LockUndeliveredAsync(GroupTransaction group, CancellationToken cancellationToken)
     {
-        // Through the unique index, like the claims, so a delivery and a claim never lock two rows in opposite orders.
-        var wanted = group.Members.Select(m => m.Inbox!.Id).ToHashSet();
-        var keys = group.Members.Select(m => (m.MessageId, m.ConsumerId)).Distinct()
-            .OrderBy(k => k.MessageId.ToString(), StringComparer.Ordinal).ThenBy(k => k.ConsumerId.ToString(), StringComparer.Ordinal).ToList();
+        // The same rows, index and order as the claims, so a delivery and a claim never lock two rows in opposite orders.
+        var keys = InKeyOrder(group.Members.Select(m => (m.MessageId, m.ConsumerId)).Distinct());
         await using var command = group.Command(
             $"SELECT id, delivered FROM inbox_state {ThroughUniqueIndex} WHERE {ExactKeys(keys.Count)} ORDER BY message_id, consumer_id FOR UPDATE");
         AddKeys(command.Parameters, keys);
@@ -107,7 +108,7 @@ internal static class OutboxRows
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (reader.IsDBNull(1) && wanted.Contains(reader.GetInt64(0))) undelivered.Add(reader.GetInt64(0));
+            if (reader.IsDBNull(1)) undelivered.Add(reader.GetInt64(0));
         }
 
         return undelivered;

@@ -33,19 +33,12 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
         var messageId = context.MessageId
             ?? throw new MessageException(typeof(T), "a message without a MessageId cannot be processed exactly once; it was refused unprocessed");
 
-        var endpoint = EndpointName(context.ReceiveContext.InputAddress);
-        var queue = queues.For(endpoint, typeof(TDbContext), () => provider.GetRequiredService<TDbContext>().Database.GetConnectionString()
-            ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit"));
-
-        GroupMember member = queues.WritesOf(endpoint) == ConsumerWrites.ThroughGroupOnly
+        var endpoint = queues.For<TDbContext>(context.ReceiveContext.InputAddress, provider);
+        GroupMember member = endpoint.Writes == ConsumerWrites.ThroughGroupOnly
             ? new GroupWritingMember<T>(context, messageId, options, next, provider, membership)
             : new DbContextMember<T>(context, messageId, options, next, provider.GetRequiredService<TDbContext>(), provider, membership);
-        await watchdog.Watch(queue.EnqueueAsync(member), messageId, TypeCache<T>.ShortName);
+        await watchdog.Watch(endpoint.Queue.EnqueueAsync(member), messageId, TypeCache<T>.ShortName);
     }
-
-    /// <summary>The queue's name, as the endpoint's input address ends.</summary>
-    internal static string EndpointName(Uri inputAddress) =>
-        inputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "endpoint";
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("outboxContextFactory").Add("provider", "banking-mysql-group-commit");
 
@@ -59,15 +52,14 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
 
         internal override async Task ConsumeAsync(GroupTransaction group)
         {
-            membership.Current = group;
-            GroupWriteGuard.Enter(group);
+            membership.Enter(group);
             try
             {
                 await next.Send(new MySqlOutboxConsumeContext<T>(context, options, provider, this));
             }
             finally
             {
-                membership.Current = null;
+                membership.Leave();
             }
         }
     }
@@ -108,8 +100,7 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
 
         private async Task RunAsync(GroupTransaction group)
         {
-            membership.Current = group;
-            GroupWriteGuard.Enter(group);
+            membership.Enter(group);
             try
             {
                 // A rolled-back run must leave nothing tracked behind for the next one.
@@ -132,7 +123,7 @@ public sealed class MySqlOutboxContextFactory<TDbContext>(
             }
             finally
             {
-                membership.Current = null;
+                membership.Leave();
                 if (db.Database.CurrentTransaction is IDbContextTransaction) await db.Database.UseTransactionAsync(null);
             }
         }

@@ -41,7 +41,7 @@ public static class OutboxRegistrationExtensions
         Action<IOutboxOptionsConfigurator>? configure = null, ConsumerWrites consumerWrites = ConsumerWrites.ThroughDbContext)
         where TDbContext : DbContext
     {
-        context.GetRequiredService<GroupCommitQueues>().Declare(MySqlOutboxContextFactory<TDbContext>.EndpointName(endpoint.InputAddress), consumerWrites);
+        context.GetRequiredService<GroupCommitQueues>().Declare(endpoint.InputAddress, consumerWrites);
         var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
         {
             // MassTransit's default is one message per transaction; every transaction is a durable flush here, so a
