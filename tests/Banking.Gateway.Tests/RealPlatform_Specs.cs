@@ -72,6 +72,10 @@ public sealed class RealPlatform_Specs
 
         using var conflicting = await channel.PostTransfer(Body(id, from, to, 200.00m));
         var error = await conflicting.Error(HttpStatusCode.Conflict, "DUPLICATE_REFERENCE");
+        // The 409 may come before the saga's refusal: the upstream transfer's TransferCompleted leaves the outbox after
+        // its commit, and when it reaches the gateway's waiter first, the gateway sees an outcome that does not match
+        // the request and answers the conflict itself. The saga refuses the request all the same.
+        await Eventually.HoldsAsync(async () => (await platform.TimelineAsync(id)).Any(e => e.EventType == "ConflictingRequest"), "the saga recorded the conflicting request");
         Assert.Multiple(async () =>
         {
             Assert.That(error.GetProperty("details").GetProperty("transfer_id").GetString(), Is.EqualTo(id));
