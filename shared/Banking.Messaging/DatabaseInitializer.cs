@@ -64,7 +64,12 @@ public static class DatabaseInitializerExtensions
     public static async Task<int> RunMigrateCommandAsync<TContext>(this WebApplication app)
         where TContext : DbContext
     {
-        await app.Services.GetRequiredService<DatabaseInitializer<TContext>>().InitializeAsync(force: true, app.Lifetime.ApplicationStopping);
-        return 0;
+        // Disposed here because the command never runs the host, whose stop would: that also writes out the log lines
+        // still in the buffer.
+        await using (app)
+        {
+            await app.Services.GetRequiredService<DatabaseInitializer<TContext>>().InitializeAsync(force: true, app.Lifetime.ApplicationStopping);
+            return 0;
+        }
     }
 }

@@ -20,7 +20,15 @@ public static class LoggingExtensions
     };
 
     /// <summary>
-    /// Serilog, compact JSON, one line per event, with account numbers and secrets masked.
+    /// Log events the console has not taken yet. Beyond this many, new events are dropped (and counted, see
+    /// <see cref="LogBufferMonitor"/>) rather than making the service wait: a consume or a request never blocks on
+    /// a slow console or a full disk.
+    /// </summary>
+    public const int BufferedEvents = 10_000;
+
+    /// <summary>
+    /// Serilog, compact JSON, one line per event, with account numbers and secrets masked, written by a background
+    /// thread from a bounded buffer (<see cref="BufferedEvents"/>); the buffer is emptied when the service stops.
     /// Only the minimum levels are read from the <c>Serilog</c> section: sinks are not, because a sink
     /// added from configuration would bypass the masking.
     /// </summary>
@@ -37,7 +45,9 @@ public static class LoggingExtensions
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("service", service.Name)
                 .Enrich.With<TraceContextEnricher>()
-                .WriteTo.Sink(new TextWriterSink(new MaskingFormatter(new RenderedCompactJsonFormatter()), output ?? Console.Out));
+                .WriteTo.Async(
+                    sink => sink.Sink(new TextWriterSink(new MaskingFormatter(new RenderedCompactJsonFormatter()), output ?? Console.Out)),
+                    BufferedEvents, blockWhenFull: false, monitor: LogBufferMonitor.Instance);
         }, preserveStaticLogger: true);
 
         return builder;

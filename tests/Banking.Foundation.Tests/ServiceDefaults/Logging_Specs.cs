@@ -23,9 +23,11 @@ public class Logging_Specs
         await using var app = await TestApp.StartAsync(log: log);
         var logger = app.Services.GetRequiredService<ILogger<Logging_Specs>>();
 
+        string traceId, spanId;
         using (var activity = BankingTelemetry.ActivitySource.StartActivity("debit"))
         {
             Assert.That(activity, Is.Not.Null, "AddServiceDefaults must listen to the Banking ActivitySource");
+            (traceId, spanId) = (activity!.TraceId.ToHexString(), activity.SpanId.ToHexString());
             logger.LogInformation("Debiting {AccountNo} by {Amount}", AccountNo, 100.00m);
             using (logger.BeginScope(new Dictionary<string, object> { ["SourceAccount"] = AccountNo }))
             {
@@ -36,7 +38,10 @@ public class Logging_Specs
             logger.LogInformation("Caller presented {Token}", Token);
             logger.LogWarning("Upstream answered {Response}", $"401 to Authorization: Bearer {Token}");
             logger.LogError(new InvalidOperationException($"Account {AccountNo} is restricted"), "Debit failed");
+        }
 
+        await StopAsync(app);
+        {
             var output = log.ToString();
             Assert.Multiple(() =>
             {
@@ -57,8 +62,8 @@ public class Logging_Specs
                 Assert.That(debiting.GetProperty("@m").GetString(), Is.EqualTo($"Debiting \"{MaskedAccountNo}\" by 100.00"));
                 Assert.That(debiting.GetProperty("AccountNo").GetString(), Is.EqualTo(MaskedAccountNo));
                 Assert.That(debiting.GetProperty("service").GetString(), Is.EqualTo(TestApp.ServiceName));
-                Assert.That(debiting.GetProperty("trace_id").GetString(), Is.EqualTo(activity!.TraceId.ToHexString()));
-                Assert.That(debiting.GetProperty("span_id").GetString(), Is.EqualTo(activity.SpanId.ToHexString()));
+                Assert.That(debiting.GetProperty("trace_id").GetString(), Is.EqualTo(traceId));
+                Assert.That(debiting.GetProperty("span_id").GetString(), Is.EqualTo(spanId));
                 Assert.That(scoped.GetProperty("SourceAccount").GetString(), Is.EqualTo(MaskedAccountNo));
                 Assert.That(failed.GetProperty("@x").GetString(), Does.Contain($"Account {MaskedAccountNo} is restricted"));
                 Assert.That(token.GetProperty("@m").GetString(), Is.EqualTo("Caller presented \"***\""));
@@ -99,6 +104,7 @@ public class Logging_Specs
 
         logger.LogInformation("no transfer");
 
+        await StopAsync(app);
         var byMessage = ParseLines(log).ToDictionary(l => l.GetProperty("@m").GetString()!);
         Assert.Multiple(() =>
         {
@@ -124,6 +130,7 @@ public class Logging_Specs
         loggers.CreateLogger("Microsoft.AspNetCore.Routing").LogInformation("aspnetcore information line");
         loggers.CreateLogger("Banking.Noisy").LogWarning("noisy warning line");
 
+        await StopAsync(app);
         var messages = ParseLines(log).Select(l => l.GetProperty("@m").GetString()).ToList();
         Assert.That(messages, Does.Contain("information line"));
         Assert.That(messages, Has.None.EqualTo("debug line").Or.EqualTo("aspnetcore information line").Or.EqualTo("noisy warning line"));
@@ -137,6 +144,13 @@ public class Logging_Specs
             await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Serilog:MinimumLevel:Default"] = "Chatty" });
         });
         Assert.That(failure!.ToString(), Does.Contain("Chatty"));
+    }
+
+    /// <summary>Lines reach the writer from a background buffer; stopping the service empties it.</summary>
+    private static async Task StopAsync(WebApplication app)
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 
     private static List<JsonElement> ParseLines(CapturedLog log) =>
