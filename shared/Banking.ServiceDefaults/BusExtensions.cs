@@ -12,7 +12,8 @@ public static class BusExtensions
     /// MassTransit on RabbitMQ (<c>ConnectionStrings:RabbitMq</c>) with the bank's settings: publisher confirms,
     /// durable queues and persistent messages (MassTransit's defaults), a bounded prefetch, no usage telemetry,
     /// <c>user_id</c> = the broker login on every message (see <see cref="BrokerUserStamp"/>), and nothing that needs the
-    /// delayed-message plugin (the broker here would close the connection).
+    /// delayed-message plugin (the broker here would close the connection); what a consume logs carries the
+    /// message's transfer id (<see cref="TransferIdLogFilter{T}"/>).
     /// Endpoints are configured from the registrations after <paramref name="configureBus"/> has run.
     /// </summary>
     public static IHostApplicationBuilder AddBankingBus(
@@ -44,6 +45,7 @@ public static class BusExtensions
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.StampBrokerUser(broker.Username);
+                cfg.UseConsumeFilter(typeof(TransferIdLogFilter<>), context);
 
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);

@@ -5,6 +5,7 @@ using Banking.Testing;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Banking.Foundation.Tests.ServiceDefaults;
@@ -52,6 +53,32 @@ public class Bus_Specs
     }
 
     [Test]
+    public async Task What_a_consume_logs_carries_the_transfer_id_of_its_message_and_the_trace_id_of_its_span()
+    {
+        var servers = await RealServers.GetAsync();
+        var broker = await servers.CreateVirtualHostAsync("service-defaults-transfer-log");
+        var log = new CapturedLog();
+        var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["ConnectionStrings:RabbitMq"] = broker.ToString() },
+            builder => builder.AddBankingBus(bus => bus.AddConsumer<LoggingConsumer>()),
+            log);
+        await app.GetUntilAsync("/health/ready", (s, _) => s == 200, TimeSpan.FromSeconds(20));
+
+        await app.Services.GetRequiredService<IBus>().Publish(new TransferMessageForLogs { TransferId = "T-LOGGED-0001" });
+        await LoggingConsumer.Consumed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await app.StopAsync();
+        await app.DisposeAsync();
+
+        var line = log.Lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Single(l => l.GetProperty("@m").GetString() == "consumed the message");
+        Assert.Multiple(() =>
+        {
+            Assert.That(line.TryGetProperty("transfer_id", out var transferId) ? transferId.GetString() : null, Is.EqualTo("T-LOGGED-0001"), line.ToString());
+            Assert.That(line.TryGetProperty("trace_id", out var traceId) ? traceId.GetString() : null, Is.EqualTo(LoggingConsumer.TraceId), line.ToString());
+        });
+    }
+
+    [Test]
     public void A_bus_without_a_broker_address_stops_the_service_at_start()
     {
         var failure = Assert.CatchAsync(async () =>
@@ -65,6 +92,25 @@ public class Bus_Specs
         TestApp.StartAsync(
             new Dictionary<string, string?> { ["ConnectionStrings:RabbitMq"] = rabbitMq },
             builder => builder.AddBankingBus(_ => { }));
+
+    public sealed record TransferMessageForLogs
+    {
+        public required string TransferId { get; init; }
+    }
+
+    public sealed class LoggingConsumer(ILogger<LoggingConsumer> logger) : IConsumer<TransferMessageForLogs>
+    {
+        public static readonly TaskCompletionSource Consumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public static string? TraceId { get; private set; }
+
+        public Task Consume(ConsumeContext<TransferMessageForLogs> context)
+        {
+            TraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
+            logger.LogInformation("consumed the message");
+            Consumed.TrySetResult();
+            return Task.CompletedTask;
+        }
+    }
 
     private static int UnusedPort()
     {
