@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Banking.Contracts;
 using Banking.Contracts.Accounts;
 using Banking.Contracts.Transfers;
@@ -124,6 +125,7 @@ public static class TransferApi
         if (!TransferRules.IsValidTransferId(transfer_id))
             return ApiError.Validation("transfer_id", $"must be 1 to {TransferIds.MaxLength} characters of A-Z, a-z, 0-9, '_' or '-'");
 
+        Activity.Current?.SetTag(BankingTelemetry.TransferIdTag, transfer_id);
         var cancellationToken = http.RequestAborted;
         var transfer = await statuses.GetAsync(transfer_id, cancellationToken);
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Banking.Contracts.Transfers;
 using Banking.Gateway.Errors;
 using Banking.Gateway.Security;
+using Banking.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +48,8 @@ public sealed class TransferSubmitter(
 {
     public async Task<Submission> SubmitAsync(TransferInput input, ClaimOutcome claim, Caller caller, CancellationToken cancellationToken)
     {
+        // The request's span names the transfer, so what this request logs carries transfer_id.
+        Activity.Current?.SetTag(BankingTelemetry.TransferIdTag, input.Reference);
         if (claim == ClaimOutcome.OtherRequest) return new Submission.Conflict();
 
         // Before publishing, so that an outcome published at once is not missed. The message id is chosen here so that
