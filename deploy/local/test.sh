@@ -10,11 +10,17 @@ data="${BANKING_DATA_DIR:-$root/.local}"
 results="$root/TestResults/$(date -u +%Y%m%dT%H%M%S)"
 
 "$here/servers.sh" up || { echo "0 passed, 1 failed"; exit 1; }
-# The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is not used).
-if ! command -v chromium >/dev/null; then
-  [ "$(id -u)" = 0 ] || { echo "chromium is missing; run as root so it can be installed"; echo "0 passed, 1 failed"; exit 1; }
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || { echo "could not install chromium"; echo "0 passed, 1 failed"; exit 1; }
+# The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is not used); the alert
+# rules' tests run promtool, from Debian's prometheus package.
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "${need[*]} missing; run as root so it can be installed"; echo "0 passed, 1 failed"; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+    || { echo "could not install ${need[*]}"; echo "0 passed, 1 failed"; exit 1; }
+  # Only promtool is wanted: the package also starts a Prometheus server where its init script may run.
+  if [[ " ${need[*]} " == *" prometheus "* ]]; then service prometheus stop >/dev/null 2>&1 || true; fi
 fi
 # shellcheck disable=SC1091
 source "$data/servers.env"
