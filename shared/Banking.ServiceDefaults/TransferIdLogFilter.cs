@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Reflection;
 using MassTransit;
-using SerilogLogContext = Serilog.Context.LogContext;
 
 namespace Banking.ServiceDefaults;
 
 /// <summary>
-/// Tags the consume span and the log context with the transfer a message is about (every contract names it
-/// <c>TransferId</c>), so every line the consume writes, the framework's own included, carries <c>transfer_id</c>
-/// beside <c>trace_id</c>.
+/// Tags the consume span with the transfer a message is about (every contract names it <c>TransferId</c>). The log
+/// enricher reads the tag from the current span or its parents, so every line the consume writes, the framework's own
+/// included, carries <c>transfer_id</c> beside <c>trace_id</c>; the trace carries it too.
 /// </summary>
 public sealed class TransferIdLogFilter<T> : IFilter<ConsumeContext<T>>
     where T : class
@@ -17,20 +16,11 @@ public sealed class TransferIdLogFilter<T> : IFilter<ConsumeContext<T>>
         ? getter.CreateDelegate<Func<T, string?>>()
         : null;
 
-    public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
+    public Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
         var transferId = TransferIdOf?.Invoke(context.Message);
-        if (string.IsNullOrEmpty(transferId))
-        {
-            await next.Send(context);
-            return;
-        }
-
-        Activity.Current?.SetTag(BankingTelemetry.TransferIdTag, transferId);
-        using (SerilogLogContext.PushProperty(BankingTelemetry.TransferIdLogProperty, transferId))
-        {
-            await next.Send(context);
-        }
+        if (!string.IsNullOrEmpty(transferId)) Activity.Current?.SetTag(BankingTelemetry.TransferIdTag, transferId);
+        return next.Send(context);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("transferIdLog");
