@@ -134,6 +134,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         if (members.Count == 0) return;
         var started = Stopwatch.GetTimestamp();
         GroupMember? failing = null;
+        GroupTransaction? committed = null;
         try
         {
             var db = await ConnectionAsync();
@@ -159,6 +160,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
                 OutboxRows.AddOutgoing(writes, members);
                 await writes.ExecuteAsync(db, transaction, stopping.Token);
                 await transaction.CommitAsync(stopping.Token);
+                committed = group;
             }
             catch
             {
@@ -173,8 +175,25 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         }
 
         metrics.GroupCommitted(endpoint, members.Count, Stopwatch.GetElapsedTime(started));
+        RunAfterCommit(committed!);
         await deliveries.WaitAsync();
         _ = DeliverAsync(members);
+    }
+
+    // Committed is committed: what runs after it (metrics) may fail, but must never make the members run again.
+    private void RunAfterCommit(GroupTransaction group)
+    {
+        foreach (var action in group.AfterCommit)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "An after-commit action on {Endpoint} failed; the group stays committed", endpoint);
+            }
+        }
     }
 
     /// <summary>

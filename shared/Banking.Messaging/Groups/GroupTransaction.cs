@@ -10,6 +10,7 @@ namespace Banking.Messaging.Groups;
 public sealed class GroupTransaction
 {
     private readonly Dictionary<Type, IGroupParticipant> participants = [];
+    private readonly List<Action> afterCommit = [];
 
     internal GroupTransaction(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<GroupMember> members)
     {
@@ -38,6 +39,15 @@ public sealed class GroupTransaction
     }
 
     internal IEnumerable<IGroupParticipant> Participants => participants.Values;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once this transaction has committed, never if it rolls back: a group that fails
+    /// is dropped with what it registered, and its members register again when they run in the next one. For what
+    /// must count only what really happened (metrics of ledger operations and transfer outcomes).
+    /// </summary>
+    public void OnCommitted(Action action) => afterCommit.Add(action);
+
+    internal IReadOnlyList<Action> AfterCommit => afterCommit;
 }
 
 /// <summary>Something that keeps state for one group and writes it in the group's closing batch.</summary>

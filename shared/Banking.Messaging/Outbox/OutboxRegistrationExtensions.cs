@@ -20,6 +20,9 @@ public static class OutboxRegistrationExtensions
         bus.AddScoped<IOutboxContextFactory<TDbContext>, MySqlOutboxContextFactory<TDbContext>>();
         bus.AddOptions<InboxCleanupOptions>().BindConfiguration(InboxCleanupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
+        bus.AddOptions<OutboxBacklogOptions>().BindConfiguration(OutboxBacklogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        bus.TryAddSingleton<OutboxBacklogMonitor<TDbContext>>();
+        bus.AddHostedService(services => services.GetRequiredService<OutboxBacklogMonitor<TDbContext>>());
         bus.AddOptions<OutboxStallOptions>().BindConfiguration(OutboxStallOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         bus.TryAddSingleton<OutboxStallWatchdog>();
         bus.AddOptions<GroupCommitOptions>().BindConfiguration(GroupCommitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
