@@ -116,6 +116,8 @@ internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransactio
         {
             await writes.ExecuteAsync(connection, transaction, cancellationToken);
             if (change is not null) change.Account.Balance = result.BalanceAfter!.Value;
+            // Outside a group the caller commits; only the group commit, which every ledger endpoint runs behind, is
+            // counted, so a test's direct call with a rolled-back transaction cannot count an operation that never was.
             return result;
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
@@ -230,6 +232,7 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
 
         claims[(result.TransferId, result.Operation)] = result;
         newClaims.Add(result);
+        group.OnCommitted(() => LedgerMetrics.Committed(result));
         if (change is not null)
         {
             change.Account.Balance = result.BalanceAfter!.Value;
