@@ -12,7 +12,8 @@ namespace Banking.Orchestrator.Dashboard;
 /// consume (a refused upstream request in <c>transfer-requests_error</c>, ...). Nothing consumes them, so without
 /// this nobody sees them. Read with a passive queue declare on the orchestrator's own connection: it needs neither
 /// the management API's credentials nor configure permission, and costs one round trip per queue and interval.
-/// Exported as <c>banking_error_queue_messages{queue="..."}</c> and shown on the dashboard.
+/// Exported as <c>banking_error_queue_messages{queue="..."}</c> and shown on the dashboard; the platform's own queues
+/// are read on the same round as <c>banking_queue_messages{queue="..."}</c>, for the operations dashboard.
 /// </summary>
 public sealed class ErrorQueueMonitor : BackgroundService
 {
@@ -21,6 +22,7 @@ public sealed class ErrorQueueMonitor : BackgroundService
     private readonly string serviceName;
     private readonly ILogger<ErrorQueueMonitor> logger;
     private readonly ConcurrentDictionary<string, long> depths = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> workDepths = new(StringComparer.Ordinal);
     private IConnection? connection;
     private DateTime? observedAt;
 
@@ -33,6 +35,9 @@ public sealed class ErrorQueueMonitor : BackgroundService
         meters.Create(BankingTelemetry.MeterName).CreateObservableGauge("banking.error_queue.messages",
             () => depths.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("queue", d.Key))),
             description: "Messages in an _error queue: consumed by nobody, each one needs an operator");
+        meters.Create(BankingTelemetry.MeterName).CreateObservableGauge("banking.queue.messages",
+            () => workDepths.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("queue", d.Key))),
+            description: "Messages ready in a platform queue, not yet taken by a consumer");
     }
 
     public sealed record ErrorQueueDepth(string Queue, long? Messages);
@@ -61,16 +66,18 @@ public sealed class ErrorQueueMonitor : BackgroundService
             var channel = await connection.CreateChannelAsync(cancellationToken: bounded.Token);
             try
             {
-                foreach (var queue in options.Value.WatchedErrorQueues)
+                var watched = options.Value.WatchedErrorQueues.Select(q => (Queue: q, Depths: depths))
+                    .Concat(DashboardOptions.PlatformEndpoints.Select(q => (Queue: q, Depths: workDepths)));
+                foreach (var (queue, into) in watched)
                 {
                     try
                     {
-                        depths[queue] = (await channel.QueueDeclarePassiveAsync(queue, bounded.Token)).MessageCount;
+                        into[queue] = (await channel.QueueDeclarePassiveAsync(queue, bounded.Token)).MessageCount;
                     }
                     catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
                     {
                         // MassTransit creates an error queue with its first faulted message: none yet, none waiting.
-                        depths[queue] = 0;
+                        into[queue] = 0;
                         await channel.DisposeAsync();
                         channel = await connection.CreateChannelAsync(cancellationToken: bounded.Token);
                     }
@@ -87,6 +94,7 @@ public sealed class ErrorQueueMonitor : BackgroundService
         {
             // Unknown is shown as unknown, never as an empty queue.
             depths.Clear();
+            workDepths.Clear();
             logger.LogWarning("Error queue depths not read: {Reason}", e.Message);
             if (connection is not null)
             {

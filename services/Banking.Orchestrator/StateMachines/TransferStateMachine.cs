@@ -1,6 +1,7 @@
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
 using Banking.Contracts.Transfers;
+using Banking.Orchestrator.Transfers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -17,11 +18,12 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
 {
     private readonly TransferOptions options;
 
-    public TransferStateMachine(IOptions<TransferOptions> options)
+    public TransferStateMachine(IOptions<TransferOptions> options, TransferMetrics metrics)
     {
         this.options = options.Value;
 
         InstanceState(x => x.CurrentState);
+        ConnectStateObserver(new TransferOutcomeObserver(metrics));
 
         Event(() => TransferRequested, x =>
         {

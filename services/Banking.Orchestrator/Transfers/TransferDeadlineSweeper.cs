@@ -87,6 +87,12 @@ public sealed class TransferDeadlineSweeper(
         var atRisk = await db.Transfers.AsNoTracking()
             .Where(t => t.AmountAtRisk != null)
             .SumAsync(t => (decimal?)t.AmountAtRisk, cancellationToken) ?? 0m;
-        metrics.Observe(stuck, atRisk);
+        var waiting = await db.Transfers.AsNoTracking()
+            .Where(t => inFlight.Contains(t.CurrentState))
+            .GroupBy(t => t.CurrentState)
+            .Select(g => new { State = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        var byState = inFlight.ToDictionary(state => state, state => waiting.FirstOrDefault(w => w.State == state)?.Count ?? 0, StringComparer.Ordinal);
+        metrics.Observe(stuck, atRisk, byState);
     }
 }

@@ -35,5 +35,8 @@ public static class TransferStateNames
     /// <summary>The states in which a transfer still waits for a ledger's answer (the sweeper watches these).</summary>
     public static readonly IReadOnlyList<string> InFlight = [Debiting, Crediting, Compensating, CancellingDebit, CancellingCredit];
 
+    /// <summary>The states a transfer ends in; nothing moves it out of them.</summary>
+    public static readonly IReadOnlyList<string> Final = [Completed, Failed, RolledBack];
+
     public static readonly IReadOnlyList<string> All = [Debiting, Crediting, Compensating, CancellingDebit, CancellingCredit, Completed, Failed, RolledBack];
 }

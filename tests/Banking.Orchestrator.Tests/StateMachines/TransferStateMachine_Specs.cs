@@ -3,6 +3,7 @@ using Banking.Contracts.Ledger;
 using Banking.Contracts.Transfers;
 using Banking.Orchestrator;
 using Banking.Orchestrator.StateMachines;
+using Banking.Orchestrator.Transfers;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,8 @@ public class TransferStateMachine_Specs
         Environment.SetEnvironmentVariable("MASSTRANSIT_USAGE_TELEMETRY", "false");
         provider = new ServiceCollection()
             .AddOptions()
+            .AddMetrics()
+            .AddSingleton<TransferMetrics>()
             .AddMassTransitTestHarness(x => x.AddSagaStateMachine<TransferStateMachine, TransferState>())
             .BuildServiceProvider(true);
         harness = provider.GetRequiredService<ITestHarness>();
