@@ -19,6 +19,13 @@ public static class HealthCheckExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthGauges>();
+        builder.Services.AddOptions<HealthCheckPublisherOptions>().Configure<IOptions<HealthCheckSettings>>((publisher, settings) =>
+        {
+            publisher.Delay = TimeSpan.FromSeconds(2);
+            publisher.Period = settings.Value.PublishPeriod;
+            publisher.Timeout = settings.Value.Timeout * 2;
+        });
         return builder;
     }
 

@@ -13,4 +13,8 @@ public sealed class HealthCheckSettings
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:10")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often every check runs in the background for <c>banking_dependency_up</c>, probes or not.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PublishPeriod { get; set; } = TimeSpan.FromSeconds(10);
 }
