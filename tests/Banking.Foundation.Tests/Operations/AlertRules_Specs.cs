@@ -108,7 +108,9 @@ public sealed partial class AlertRules_Specs
         {
             foreach (Match instrument in Instrument().Matches(File.ReadAllText(source)))
             {
-                var name = instrument.Groups["name"].Value.Replace('.', '_');
+                // The exporter appends the unit to the name (seconds only, among ours), before _total or _bucket.
+                var unit = instrument.Groups["rest"].Value.Contains("unit: \"s\"", StringComparison.Ordinal) ? "_seconds" : "";
+                var name = instrument.Groups["name"].Value.Replace('.', '_') + unit;
                 var kind = instrument.Groups["kind"].Value;
                 if (kind.EndsWith("Counter", StringComparison.Ordinal) && !kind.Contains("UpDown", StringComparison.Ordinal)) names.Add(name + "_total");
                 else if (kind.EndsWith("Histogram", StringComparison.Ordinal)) names.UnionWith(new[] { "_bucket", "_count", "_sum" }.Select(s => name + s));
@@ -158,6 +160,6 @@ public sealed partial class AlertRules_Specs
     [GeneratedRegex(@"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=\{|\[|\)|>|<|==|!=|$)", RegexOptions.Multiline)]
     private static partial Regex SeriesName();
 
-    [GeneratedRegex(@"\.Create(?<kind>\w+)(?:<\w+>)?\(\s*""(?<name>banking\.[\w.]+)""")]
+    [GeneratedRegex(@"\.Create(?<kind>\w+)(?:<\w+>)?\(\s*""(?<name>banking\.[\w.]+)""(?<rest>[^;]*)")]
     private static partial Regex Instrument();
 }
