@@ -60,6 +60,7 @@ public static class LedgerServiceExtensions
             addLedgerConsumers(bus);
             bus.AddConsumer<GetAccountBalanceConsumer, LedgerQueryConsumerDefinition<GetAccountBalanceConsumer>>();
             bus.AddConsumer<GetLedgerEntriesConsumer, LedgerQueryConsumerDefinition<GetLedgerEntriesConsumer>>();
+            bus.AddConsumer<GetAccountTransactionsConsumer, LedgerQueryConsumerDefinition<GetAccountTransactionsConsumer>>();
             bus.AddConsumer<GetLedgerStatusConsumer, LedgerQueryConsumerDefinition<GetLedgerStatusConsumer>>();
         });
 

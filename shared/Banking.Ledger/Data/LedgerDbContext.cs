@@ -72,6 +72,10 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             h.HasIndex(x => x.InternalKey, "idx_internal_key");
             h.HasIndex(x => x.Reference, "idx_reference");
             h.HasIndex(x => x.TranDate, "idx_tran_date");
+            h.Property(x => x.EntryNo).HasColumnName("ENTRY_NO").HasColumnType("bigint").ValueGeneratedOnAdd().UseMySqlIdentityColumn();
+            h.HasIndex(x => x.EntryNo, "ux_rb_tran_hist_entry_no").IsUnique();
+            // An account's statement, newest first, one page after the other.
+            h.HasIndex(x => new { x.InternalKey, x.EntryNo }, "idx_rb_tran_hist_account_entry");
         });
 
         modelBuilder.Entity<LedgerOperationClaim>(o =>

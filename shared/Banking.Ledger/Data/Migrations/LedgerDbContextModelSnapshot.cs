@@ -207,6 +207,13 @@ namespace Banking.Ledger.Data.Migrations
                         .HasColumnType("char(1)")
                         .HasColumnName("CR_DR_IND");
 
+                    b.Property<long>("EntryNo")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("ENTRY_NO");
+
+                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("EntryNo"));
+
                     b.Property<long?>("InternalKey")
                         .HasColumnType("bigint")
                         .HasColumnName("INTERNAL_KEY");
@@ -251,9 +258,14 @@ namespace Banking.Ledger.Data.Migrations
 
                     b.HasIndex(new[] { "InternalKey" }, "idx_internal_key");
 
+                    b.HasIndex(new[] { "InternalKey", "EntryNo" }, "idx_rb_tran_hist_account_entry");
+
                     b.HasIndex(new[] { "Reference" }, "idx_reference");
 
                     b.HasIndex(new[] { "TranDate" }, "idx_tran_date");
+
+                    b.HasIndex(new[] { "EntryNo" }, "ux_rb_tran_hist_entry_no")
+                        .IsUnique();
 
                     b.ToTable("rb_tran_hist", (string)null);
                 });
