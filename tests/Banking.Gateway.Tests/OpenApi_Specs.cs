@@ -14,6 +14,7 @@ public sealed class OpenApi_Specs
     private const string Transfer = "/api/v1/transfer";
     private const string TransferStatus = "/api/v1/transfer/{transfer_id}";
     private const string Balance = "/api/v1/account/{account_no}/balance";
+    private const string Transactions = "/api/v1/account/{account_no}/transactions";
 
     private GatewayHost gateway = null!;
     private JsonElement document;
@@ -34,6 +35,7 @@ public sealed class OpenApi_Specs
         new TestCaseData(Transfer, "post", "ProcessTransfer", new[] { 400, 401, 403, 404, 409, 413, 422, 429, 500, 503 }).SetArgDisplayNames("POST", Transfer),
         new TestCaseData(TransferStatus, "get", "GetTransferStatus", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", TransferStatus),
         new TestCaseData(Balance, "get", "GetAccountBalance", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", Balance),
+        new TestCaseData(Transactions, "get", "GetAccountTransactions", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", Transactions),
     ];
 
     /// <summary>Follows <c>$ref</c>s within the document.</summary>
@@ -72,10 +74,10 @@ public sealed class OpenApi_Specs
     }
 
     [Test]
-    public void The_three_endpoints_and_nothing_else_of_the_api_are_listed()
+    public void The_seeds_three_endpoints_the_statement_and_nothing_else_of_the_api_are_listed()
     {
         var apiPaths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Where(p => p.StartsWith("/api/", StringComparison.Ordinal));
-        Assert.That(apiPaths, Is.EquivalentTo(new[] { Transfer, TransferStatus, Balance }));
+        Assert.That(apiPaths, Is.EquivalentTo(new[] { Transfer, TransferStatus, Balance, Transactions }));
     }
 
     [TestCaseSource(nameof(Operations))]
@@ -113,6 +115,10 @@ public sealed class OpenApi_Specs
             Is.SupersetOf(new[] { "transfer_id", "status", "from_account", "to_account", "amount", "currency", "created_at", "completed_at" }));
         Assert.That(PropertyNames(JsonSchemaOf(Operation(Balance, "get"), 200)),
             Is.EquivalentTo(new[] { "account_no", "balance", "currency", "status", "last_updated" }));
+        var statement = JsonSchemaOf(Operation(Transactions, "get"), 200);
+        Assert.That(PropertyNames(statement), Is.EquivalentTo(new[] { "account_no", "currency", "transactions", "next_cursor" }));
+        Assert.That(PropertyNames(Resolve(Resolve(statement.GetProperty("properties").GetProperty("transactions")).GetProperty("items"))),
+            Is.EquivalentTo(new[] { "entry_no", "transfer_id", "direction", "amount", "balance_after", "type", "description", "time" }));
     }
 
     [Test]

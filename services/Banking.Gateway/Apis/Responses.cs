@@ -22,3 +22,14 @@ public sealed record TransferStatusResponse(
 
 /// <summary>GET /api/v1/account/{account_no}/balance.</summary>
 public sealed record AccountBalanceResponse(string AccountNo, decimal Balance, string Currency, string Status, DateTime LastUpdated);
+
+/// <summary>GET /api/v1/account/{account_no}/transactions: a page of the account's statement, newest first.</summary>
+public sealed record AccountTransactionsResponse(string AccountNo, string Currency, IReadOnlyList<AccountTransactionResponse> Transactions, string? NextCursor);
+
+/// <summary>
+/// One booked entry. <c>direction</c> is DEBIT or CREDIT; <c>type</c> the ledger's TRFDR, TRFCR or REVCR (a debit given
+/// back); <c>balance_after</c> the account's balance right after it.
+/// </summary>
+public sealed record AccountTransactionResponse(
+    string EntryNo, string? TransferId, string Direction, decimal Amount, decimal? BalanceAfter, string? Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description, DateTime Time);

@@ -49,6 +49,7 @@ public static class Extensions
         services.AddSingleton<OutcomeEndpointStatus>();
         services.AddSingleton<TransferSubmitter>();
         services.AddSingleton<LedgerBalances>();
+        services.AddSingleton<LedgerStatements>();
         services.AddSingleton<CacheEntrySigner>();
         services.AddSingleton<BalanceCache>();
         return builder;
