@@ -72,10 +72,6 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             h.HasIndex(x => x.InternalKey, "idx_internal_key");
             h.HasIndex(x => x.Reference, "idx_reference");
             h.HasIndex(x => x.TranDate, "idx_tran_date");
-            h.Property(x => x.EntryNo).HasColumnName("ENTRY_NO").HasColumnType("bigint").ValueGeneratedOnAdd().UseMySqlIdentityColumn();
-            h.HasIndex(x => x.EntryNo, "ux_rb_tran_hist_entry_no").IsUnique();
-            // An account's statement, newest first, one page after the other.
-            h.HasIndex(x => new { x.InternalKey, x.EntryNo }, "idx_rb_tran_hist_account_entry");
         });
 
         modelBuilder.Entity<LedgerOperationClaim>(o =>
@@ -98,6 +94,10 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             o.Property(x => x.CreatedAt).HasColumnName("created_at").HasColumnType("datetime(6)");
             o.HasIndex(x => new { x.TransferId, x.Operation }, "ux_ledger_operation_transfer_operation").IsUnique();
             o.HasIndex(x => x.CreatedAt, "idx_ledger_operation_created_at");
+            // An account's statement, newest first, a page at a time: the claims of one account are inserted under its
+            // row lock, so their ids are the order its entries were booked in (rb_tran_hist, kept as the seed has it,
+            // orders them only to the millisecond of their SEQ_NO).
+            o.HasIndex(x => new { x.AccountNo, x.Id }, "idx_ledger_operation_account_id");
         });
 
         modelBuilder.AddTransactionalOutbox();

@@ -21,10 +21,4 @@ public class TransactionHistory
     public string? Narrative { get; set; }
     public string? TranStatus { get; set; }
     public DateTime? TranTimestamp { get; set; }
-
-    /// <summary>
-    /// The order entries were booked in, assigned by the database (not a seed column). SEQ_NO is a time-ordered UUID
-    /// that two entries of one group can share a millisecond in, in random order; a statement must list them as booked.
-    /// </summary>
-    public long EntryNo { get; set; }
 }

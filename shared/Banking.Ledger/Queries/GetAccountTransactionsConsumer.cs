@@ -7,8 +7,8 @@ namespace Banking.Ledger.Queries;
 
 /// <summary>
 /// An account's statement from this ledger: its <c>rb_tran_hist</c> entries newest first, in booking order, a page at a
-/// time from the last entry of the page before (keyset, over the account's (INTERNAL_KEY, ENTRY_NO) index), from what is
-/// committed. One more entry than the page is read to know whether another page follows.
+/// time from the last entry of the page before (keyset over the claims' (account_no, id) index; an entry's number is its
+/// claim's id), from what is committed. One more entry than the page is read to know whether another page follows.
 /// </summary>
 public sealed class GetAccountTransactionsConsumer(LedgerDbContext db) : IConsumer<GetAccountTransactions>
 {
@@ -29,12 +29,17 @@ public sealed class GetAccountTransactionsConsumer(LedgerDbContext db) : IConsum
         }
 
         var limit = Math.Clamp(question.Limit, 1, MaxLimit);
-        var entries = db.History.AsNoTracking().Where(h => h.InternalKey == account.InternalKey);
-        if (question.BeforeEntryNo is { } before) entries = entries.Where(h => h.EntryNo < before);
+        // Every entry of rb_tran_hist was booked with a claim naming its SEQ_NO; the claim's id is the booking order.
+        var entries =
+            from claim in db.Operations.AsNoTracking()
+            where claim.AccountNo == question.AccountNo && claim.SeqNo != null
+            join entry in db.History.AsNoTracking() on claim.SeqNo equals entry.SeqNo
+            select new { claim.Id, Entry = entry };
+        if (question.BeforeEntryNo is { } before) entries = entries.Where(e => e.Id < before);
         // TRAN_DATE holds UTC to the second (LedgerOperations.WholeSeconds).
-        if (question.FromUtc is { } from) entries = entries.Where(h => h.TranDate >= from);
-        if (question.ToUtc is { } to) entries = entries.Where(h => h.TranDate < to);
-        var page = await entries.OrderByDescending(h => h.EntryNo).Take(limit + 1).ToListAsync(context.CancellationToken);
+        if (question.FromUtc is { } from) entries = entries.Where(e => e.Entry.TranDate >= from);
+        if (question.ToUtc is { } to) entries = entries.Where(e => e.Entry.TranDate < to);
+        var page = await entries.OrderByDescending(e => e.Id).Take(limit + 1).ToListAsync(context.CancellationToken);
 
         var shown = page.Take(limit).ToList();
         await context.RespondAsync(new AccountTransactions
@@ -43,19 +48,19 @@ public sealed class GetAccountTransactionsConsumer(LedgerDbContext db) : IConsum
             Found = true,
             ClientNo = account.ClientNo,
             Currency = account.AcctCcy,
-            Entries = [.. shown.Select(h => new AccountTransaction
+            Entries = [.. shown.Select(e => (e.Id, h: e.Entry)).Select(e => new AccountTransaction
             {
-                EntryNo = h.EntryNo,
-                TransferId = h.Reference,
-                DebitCredit = h.CrDrInd ?? "",
-                Amount = h.TranAmt ?? 0m,
-                BalanceBefore = h.PreviousBalAmt,
-                BalanceAfter = h.ActualBal,
-                TranType = h.TranType,
-                Narrative = h.Narrative,
-                BookedAtUtc = DateTime.SpecifyKind(h.TranDate ?? h.TranTimestamp ?? DateTime.UnixEpoch, DateTimeKind.Utc),
+                EntryNo = e.Id,
+                TransferId = e.h.Reference,
+                DebitCredit = e.h.CrDrInd ?? "",
+                Amount = e.h.TranAmt ?? 0m,
+                BalanceBefore = e.h.PreviousBalAmt,
+                BalanceAfter = e.h.ActualBal,
+                TranType = e.h.TranType,
+                Narrative = e.h.Narrative,
+                BookedAtUtc = DateTime.SpecifyKind(e.h.TranDate ?? e.h.TranTimestamp ?? DateTime.UnixEpoch, DateTimeKind.Utc),
             })],
-            NextBeforeEntryNo = page.Count > limit ? shown[^1].EntryNo : null,
+            NextBeforeEntryNo = page.Count > limit ? shown[^1].Id : null,
         });
     }
 }

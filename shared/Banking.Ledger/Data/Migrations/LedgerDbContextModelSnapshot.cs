@@ -177,6 +177,8 @@ namespace Banking.Ledger.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex(new[] { "AccountNo", "Id" }, "idx_ledger_operation_account_id");
+
                     b.HasIndex(new[] { "CreatedAt" }, "idx_ledger_operation_created_at");
 
                     b.HasIndex(new[] { "TransferId", "Operation" }, "ux_ledger_operation_transfer_operation")
@@ -206,13 +208,6 @@ namespace Banking.Ledger.Data.Migrations
                     b.Property<string>("CrDrInd")
                         .HasColumnType("char(1)")
                         .HasColumnName("CR_DR_IND");
-
-                    b.Property<long>("EntryNo")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("ENTRY_NO");
-
-                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("EntryNo"));
 
                     b.Property<long?>("InternalKey")
                         .HasColumnType("bigint")
@@ -258,14 +253,9 @@ namespace Banking.Ledger.Data.Migrations
 
                     b.HasIndex(new[] { "InternalKey" }, "idx_internal_key");
 
-                    b.HasIndex(new[] { "InternalKey", "EntryNo" }, "idx_rb_tran_hist_account_entry");
-
                     b.HasIndex(new[] { "Reference" }, "idx_reference");
 
                     b.HasIndex(new[] { "TranDate" }, "idx_tran_date");
-
-                    b.HasIndex(new[] { "EntryNo" }, "ux_rb_tran_hist_entry_no")
-                        .IsUnique();
 
                     b.ToTable("rb_tran_hist", (string)null);
                 });

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Banking.Ledger.Data.Migrations
 {
     [DbContext(typeof(LedgerDbContext))]
-    [Migration("20261202145405_AccountStatementOrder")]
-    partial class AccountStatementOrder
+    [Migration("20261202151205_AccountStatementIndex")]
+    partial class AccountStatementIndex
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -180,6 +180,8 @@ namespace Banking.Ledger.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex(new[] { "AccountNo", "Id" }, "idx_ledger_operation_account_id");
+
                     b.HasIndex(new[] { "CreatedAt" }, "idx_ledger_operation_created_at");
 
                     b.HasIndex(new[] { "TransferId", "Operation" }, "ux_ledger_operation_transfer_operation")
@@ -209,13 +211,6 @@ namespace Banking.Ledger.Data.Migrations
                     b.Property<string>("CrDrInd")
                         .HasColumnType("char(1)")
                         .HasColumnName("CR_DR_IND");
-
-                    b.Property<long>("EntryNo")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("ENTRY_NO");
-
-                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("EntryNo"));
 
                     b.Property<long?>("InternalKey")
                         .HasColumnType("bigint")
@@ -261,14 +256,9 @@ namespace Banking.Ledger.Data.Migrations
 
                     b.HasIndex(new[] { "InternalKey" }, "idx_internal_key");
 
-                    b.HasIndex(new[] { "InternalKey", "EntryNo" }, "idx_rb_tran_hist_account_entry");
-
                     b.HasIndex(new[] { "Reference" }, "idx_reference");
 
                     b.HasIndex(new[] { "TranDate" }, "idx_tran_date");
-
-                    b.HasIndex(new[] { "EntryNo" }, "ux_rb_tran_hist_entry_no")
-                        .IsUnique();
 
                     b.ToTable("rb_tran_hist", (string)null);
                 });
