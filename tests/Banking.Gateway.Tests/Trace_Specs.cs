@@ -196,6 +196,19 @@ public sealed class Trace_Specs
     }
 
     [Test]
+    public async Task The_trace_id_of_an_error_answer_is_the_trace_the_gateway_exported_for_the_request()
+    {
+        var from = await NewAccountAsync(1, 1_000.00m);
+        using var response = await channel.PostTransfer(Body($"tre-{Guid.NewGuid():N}", from, from, 10.00m));
+        var error = await response.Error(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        var traceId = error.GetProperty("trace_id").GetString()!;
+
+        var trace = await collector.TraceAsync(traceId, t => t.Any(s => s.Service == Gateway && s.ParentSpanId is null), TimeSpan.FromSeconds(15));
+        Assert.That(trace.Where(s => s.ParentSpanId is null).Select(s => (s.Service, Method: s.Attribute("http.request.method"), Path: s.Attribute("url.path"))),
+            Is.EqualTo(new[] { (Gateway, (string?)"POST", (string?)"/api/v1/transfer") }), Described(trace));
+    }
+
+    [Test]
     public async Task A_transfer_from_the_upstream_queue_starts_its_own_trace_across_orchestrator_and_ledgers()
     {
         var from = await NewAccountAsync(1, 1_000.00m);
