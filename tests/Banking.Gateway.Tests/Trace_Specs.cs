@@ -33,7 +33,8 @@ public sealed class Trace_Specs
     public async Task Start()
     {
         collector = await TraceCollector.StartAsync();
-        platform = await TransferPlatform.StartAsync("gw-trace", serviceSettings: collector.ExporterSettings);
+        // The processes export traces alone, as in Compose; the gateway everything, as with a collector in front.
+        platform = await TransferPlatform.StartAsync("gw-trace", serviceSettings: collector.TraceExporterSettings);
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:RabbitMq"] = platform.Broker.ToString() };
         foreach (var (key, value) in collector.ExporterSettings) settings[key] = value;
         gateway = await GatewayHost.StartAsync("gw-trace-gateway", settings, withResponder: false);

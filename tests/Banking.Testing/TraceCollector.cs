@@ -42,13 +42,21 @@ public sealed class TraceCollector : IAsyncDisposable
 
     public IReadOnlyList<CollectedSpan> Spans => [.. spans];
 
-    /// <summary>What a service needs to export its traces here, soon after each span ends.</summary>
+    /// <summary>What a service needs to export its traces and metrics here, traces soon after each span ends.</summary>
     public IDictionary<string, string> ExporterSettings => new Dictionary<string, string>
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint.ToString().TrimEnd('/'),
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "60000",
+    };
+
+    /// <summary>The same for traces alone, as Compose sets it for Jaeger: the signal's own endpoint is the full URL.</summary>
+    public IDictionary<string, string> TraceExporterSettings => new Dictionary<string, string>
+    {
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = new Uri(Endpoint, "/v1/traces").ToString(),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
     };
 
     public static async Task<TraceCollector> StartAsync()
