@@ -40,7 +40,8 @@ public sealed class TransferPlatform : IAsyncDisposable
     public ServiceProcess Orchestrator { get; private set; } = null!;
 
     /// <param name="orchestratorSettings">Extra settings for the orchestrator, e.g. <c>Transfers__StepTimeout</c>.</param>
-    public static async Task<TransferPlatform> StartAsync(string name, IDictionary<string, string>? orchestratorSettings = null)
+    /// <param name="serviceSettings">Extra settings for all three services, e.g. where they export their traces.</param>
+    public static async Task<TransferPlatform> StartAsync(string name, IDictionary<string, string>? orchestratorSettings = null, IDictionary<string, string>? serviceSettings = null)
     {
         var servers = await RealServers.GetAsync();
         var platform = new TransferPlatform(servers, name,
@@ -49,7 +50,7 @@ public sealed class TransferPlatform : IAsyncDisposable
             await servers.CreateDatabaseAsync(1, $"{name}_core"),
             await servers.CreateVirtualHostAsync(name));
 
-        var common = new Dictionary<string, string> { ["ConnectionStrings__RabbitMq"] = platform.Broker.ToString() };
+        var common = new Dictionary<string, string>(serviceSettings ?? new Dictionary<string, string>()) { ["ConnectionStrings__RabbitMq"] = platform.Broker.ToString() };
         platform.Debit = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Ledger"] = platform.Db1,

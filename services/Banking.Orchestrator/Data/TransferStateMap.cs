@@ -45,6 +45,7 @@ public sealed class TransferStateMap : IEntityTypeConfiguration<TransferState>
         transfer.Property(x => x.Channel).HasColumnName("channel").HasColumnType("varchar(20)");
         transfer.Property(x => x.RequestHash).HasColumnName("request_hash").HasColumnType("varchar(64)");
         transfer.Property(x => x.TraceId).HasColumnName("trace_id").HasColumnType("varchar(32)");
+        transfer.Property(x => x.TraceParent).HasColumnName("trace_parent").HasColumnType("varchar(55)");
         transfer.Property(x => x.ReasonCode).HasColumnName("reason_code").HasColumnType("varchar(40)");
         transfer.Property(x => x.AvailableBalance).HasColumnName("available_balance").HasColumnType("decimal(20,2)");
         transfer.Property(x => x.SourceBalanceAfter).HasColumnName("source_balance_after").HasColumnType("decimal(20,2)");

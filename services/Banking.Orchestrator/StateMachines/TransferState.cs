@@ -37,6 +37,12 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
     public string? RequestHash { get; set; }
     public string? TraceId { get; set; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that opened the transfer: what the sweeper's re-sends hang from, so they
+    /// continue the transfer's trace instead of starting one of their own.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>One of the ledger's reason codes when the transfer failed or was rolled back.</summary>
     public string? ReasonCode { get; set; }
 
@@ -91,7 +97,9 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
         RequestedBy = request.RequestedBy is null ? null : Fit(request.RequestedBy, TransferRules.MaxRequestedByLength);
         Channel = request.Channel is null ? null : Fit(request.Channel, 20);
         RequestHash = request.RequestHash is null ? null : Fit(request.RequestHash, 64);
-        TraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
+        var span = System.Diagnostics.Activity.Current;
+        TraceId = span?.TraceId.ToHexString();
+        TraceParent = span is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } ? span.Id : null;
         Status = TransferStatuses.Pending;
         CreatedAt = DateTime.UtcNow;
 

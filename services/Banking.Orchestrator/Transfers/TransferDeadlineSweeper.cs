@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Banking.Contracts.Transfers;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.StateMachines;
+using Banking.ServiceDefaults;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -43,6 +45,18 @@ public sealed class TransferDeadlineSweeper(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>
+    /// A span under the one that opened the transfer (its stored <c>traceparent</c>); none for a transfer opened
+    /// without a trace, whose timeout then starts a trace of its own as before.
+    /// </summary>
+    private static Activity? ContinueTransferTrace(string? traceParent, string transferId)
+    {
+        if (!ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent)) return null;
+        var span = BankingTelemetry.ActivitySource.StartActivity("transfer step timed out", ActivityKind.Internal, parent);
+        span?.SetTag(BankingTelemetry.TransferIdTag, transferId);
+        return span;
+    }
+
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -52,7 +66,7 @@ public sealed class TransferDeadlineSweeper(
         var overdue = await db.Transfers.AsNoTracking()
             .Where(t => t.NextAttemptAt != null && t.NextAttemptAt <= now)
             .OrderBy(t => t.NextAttemptAt)
-            .Select(t => new { t.TransferId, t.CurrentState, t.StepAttempt, t.NextAttemptAt })
+            .Select(t => new { t.TransferId, t.CurrentState, t.StepAttempt, t.NextAttemptAt, t.TraceParent })
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
 
@@ -63,13 +77,18 @@ public sealed class TransferDeadlineSweeper(
             var key = (transfer.TransferId, transfer.CurrentState, transfer.StepAttempt, transfer.NextAttemptAt!.Value);
             if (announced.TryGetValue(key, out var at) && now - at < reannounceAfter) continue;
 
-            await publisher.Publish(new TransferStepTimedOut
+            // The timeout, and the step the saga sends again for it, belong to the transfer's trace, not to the sweep's.
+            using (var span = ContinueTransferTrace(transfer.TraceParent, transfer.TransferId))
             {
-                TransferId = transfer.TransferId,
-                Step = transfer.CurrentState,
-                Attempt = transfer.StepAttempt,
-                DeadlineUtc = transfer.NextAttemptAt!.Value,
-            }, cancellationToken);
+                await publisher.Publish(new TransferStepTimedOut
+                {
+                    TransferId = transfer.TransferId,
+                    Step = transfer.CurrentState,
+                    Attempt = transfer.StepAttempt,
+                    DeadlineUtc = transfer.NextAttemptAt!.Value,
+                }, cancellationToken);
+            }
+
             announced[key] = now;
             metrics.StepTimedOut();
         }

@@ -115,6 +115,9 @@ public sealed class GatewayHost : IAsyncDisposable
             // Not Development: appsettings.Development.json (the development key and API key) must not leak into the tests.
             builder.UseEnvironment("Test");
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
+            // Read while Program builds the app (whether to add the OTLP exporter), before the factory's app configuration
+            // is in: only host settings are there by then.
+            foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("OTEL_", StringComparison.Ordinal))) builder.UseSetting(key, value);
             if (services is not null) builder.ConfigureTestServices(services);
         });
 

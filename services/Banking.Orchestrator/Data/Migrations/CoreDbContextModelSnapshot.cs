@@ -354,6 +354,10 @@ namespace Banking.Orchestrator.Data.Migrations
                         .HasColumnType("varchar(32)")
                         .HasColumnName("trace_id");
 
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("varchar(55)")
+                        .HasColumnName("trace_parent");
+
                     b.Property<string>("TransferId")
                         .IsRequired()
                         .HasColumnType("varchar(50)")
