@@ -2,7 +2,8 @@
 # The whole platform on this machine, without Docker: local servers (servers.sh), then the four services
 # built in Release and run as background processes with their pid files and logs under the data folder.
 #
-#   deploy/local/platform.sh start    build, start servers and services, migrate, seed demo accounts, print URLs
+#   deploy/local/platform.sh start [--tls]
+#                                     build, start servers and services, migrate, seed demo accounts, print URLs
 #   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
 #   deploy/local/platform.sh status   one line per service and server
 #   deploy/local/platform.sh token --role channel [--client-no C0001] [--minutes 60]
@@ -11,6 +12,9 @@
 # The services run in Production, each with its own logins from DATA/services.env (written by servers.sh), and
 # accept tokens signed with the key servers.sh generated on first start; the committed development key is refused.
 # Ports (overridable): gateway 5000, orchestrator + dashboard 5001, debit service 5002, credit service 5003.
+# --tls (or BANKING_TLS=1): the servers speak TLS only (servers.sh up --tls), the services verify them against
+# DATA/tls/ca.crt, and the gateway and the orchestrator (dashboard) serve HTTPS with a certificate from that CA
+# (curl --cacert DATA/tls/ca.crt https://...). The debit and credit services answer only probes and metrics: plain HTTP.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,16 +44,41 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 services_env="$data/services.env"
 
+# HTTPS for the two services people and channels call, when servers.sh made them a certificate (--tls).
+serves_https() {
+  case "$1" in Banking.Gateway|Banking.Orchestrator) ;; *) return 1 ;; esac
+  [ -r "$services_env" ] && grep -q '^export BANKING_HTTPS_CERTIFICATE=' "$services_env"
+}
+
+scheme_of() { if serves_https "$1"; then echo https; else echo http; fi; }
+
+# curl that trusts the local CA when there is one.
+curl_local() {
+  if [ -r "$data/tls/ca.crt" ] && grep -q '^export BANKING_TLS_CA=' "$services_env" 2>/dev/null; then
+    curl --cacert "$data/tls/ca.crt" "$@"
+  else
+    curl "$@"
+  fi
+}
+
 # One definition of how a service is run, used by start and by the security specs (tests/Banking.Security.Tests):
 # NAME=value lines, with the logins of that service only.
 service_env() {
   local name="$1"
   [ -r "$services_env" ] || { echo "ERROR: $services_env is missing; deploy/local/servers.sh up writes it" >&2; exit 1; }
+  # What a plain platform's file lacks must not come from the caller's shell.
+  unset BANKING_TLS_CA BANKING_HTTPS_CERTIFICATE BANKING_HTTPS_KEY
   # shellcheck disable=SC1090
   source "$services_env"
   echo "ASPNETCORE_ENVIRONMENT=Production"
   echo "DOTNET_ENVIRONMENT=Production"
   echo "Jwt__SigningKeyFile=$BANKING_JWT_SIGNING_KEY_FILE"
+  # The servers' certificates are judged against this CA only (RabbitMQ, Redis; MySQL names it in its connection string).
+  if [ -n "${BANKING_TLS_CA:-}" ]; then echo "Tls__CaCertificate=$BANKING_TLS_CA"; fi
+  if serves_https "$name"; then
+    echo "Kestrel__Certificates__Default__Path=$BANKING_HTTPS_CERTIFICATE"
+    echo "Kestrel__Certificates__Default__KeyPath=$BANKING_HTTPS_KEY"
+  fi
   case "$name" in
     Banking.DebitService)
       echo "ConnectionStrings__RabbitMq=$BANKING_DEBIT_RABBITMQ"
@@ -89,7 +118,7 @@ start_service() {
   (
     cd "$(dirname "$dll")"
     while IFS= read -r kv; do export "${kv?}"; done < <(service_env "$name")
-    export ASPNETCORE_URLS="http://127.0.0.1:$port"
+    export ASPNETCORE_URLS="$(scheme_of "$name")://127.0.0.1:$port"
     export MASSTRANSIT_USAGE_TELEMETRY=false
     nohup dotnet "$dll" >> "$logs/$name.log" 2>&1 &
     echo $! > "$pidfile"
@@ -101,7 +130,7 @@ wait_ready() {
   local name="$1" port deadline
   port="$(port_of "$name")"
   deadline=$((SECONDS + READY_LIMIT))
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready"; do
+  until curl_local -fs -o /dev/null "$(scheme_of "$name")://127.0.0.1:$port/health/ready"; do
     if ! alive "$pids/$name.pid"; then
       echo "ERROR: $name exited before it was ready; last lines of $logs/$name.log:" >&2
       tail -n 30 "$logs/$name.log" >&2 || true
@@ -109,12 +138,12 @@ wait_ready() {
     fi
     if [ $SECONDS -ge $deadline ]; then
       echo "ERROR: $name was not ready on port $port within ${READY_LIMIT}s; see $logs/$name.log" >&2
-      curl -sS "http://127.0.0.1:$port/health/ready" >&2 || true
+      curl_local -sS "$(scheme_of "$name")://127.0.0.1:$port/health/ready" >&2 || true
       exit 1
     fi
     sleep 0.5
   done
-  echo "$name ready on http://127.0.0.1:$port"
+  echo "$name ready on $(scheme_of "$name")://127.0.0.1:$port"
 }
 
 stop_service() {
@@ -143,7 +172,9 @@ case "$cmd" in
   start)
     command -v dotnet >/dev/null || { echo "ERROR: the .NET SDK (dotnet) is required" >&2; exit 1; }
     mkdir -p "$pids" "$logs"
-    "$here/servers.sh" up
+    tls_flag=()
+    if [ "${BANKING_TLS:-0}" = 1 ] || [ "${2:-}" = --tls ]; then tls_flag=(--tls); fi
+    "$here/servers.sh" up "${tls_flag[@]}"
     echo "Building the services (Release)..."
     dotnet build "$root/Banking.sln" -c Release -nologo -v quiet > "$logs/build.log" 2>&1 \
       || { echo "ERROR: build failed; see $logs/build.log" >&2; tail -n 30 "$logs/build.log" >&2; exit 1; }
@@ -151,21 +182,26 @@ case "$cmd" in
     for s in "${services[@]}"; do start_service "$s"; done
     for s in "${services[@]}"; do wait_ready "$s"; done
     token="$(mint_token --role channel)"
+    gateway="$(scheme_of Banking.Gateway)://127.0.0.1:$GATEWAY_PORT" cacert="" management=http
+    if [ ${#tls_flag[@]} -gt 0 ]; then cacert=" --cacert $data/tls/ca.crt" management=https; fi
     cat <<EOF
 
 The platform is up (Production; secrets in $data/secrets, logins per service in $services_env).
-  Gateway (REST API)      http://127.0.0.1:$GATEWAY_PORT        API docs: http://127.0.0.1:$GATEWAY_PORT/docs
-  Saga dashboard          http://127.0.0.1:$ORCHESTRATOR_PORT/dashboard
-  RabbitMQ management     http://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (user admin, password in $data/secrets/rabbitmq-admin)
-  Metrics                 http://127.0.0.1:$GATEWAY_PORT/metrics (and :$ORCHESTRATOR_PORT, :$DEBIT_PORT, :$CREDIT_PORT)
+  Gateway (REST API)      $gateway        API docs: $gateway/docs
+  Saga dashboard          $(scheme_of Banking.Orchestrator)://127.0.0.1:$ORCHESTRATOR_PORT/dashboard
+  RabbitMQ management     $management://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (user admin, password in $data/secrets/rabbitmq-admin)
+  Metrics                 $gateway/metrics (and :$ORCHESTRATOR_PORT; debit http://127.0.0.1:$DEBIT_PORT, credit http://127.0.0.1:$CREDIT_PORT)
+EOF
+    [ -z "$cacert" ] || echo "  TLS everywhere: certificates from the local CA $data/tls/ca.crt (trust it in a browser, or curl$cacert)"
+    cat <<EOF
 
 Try it (a token for the 'channel' role, signed with the platform's key; make others with
   deploy/local/platform.sh token --role customer --client-no C0001):
 
   TOKEN=$token
-  curl -s -X POST http://127.0.0.1:$GATEWAY_PORT/api/v1/transfer -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+  curl -s$cacert -X POST $gateway/api/v1/transfer -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
        -d '{"from_account":"6230399991006371427","to_account":"6230399991006371428","amount":1000.00,"currency":"CNY","description":"Transfer payment"}'
-  curl -s http://127.0.0.1:$GATEWAY_PORT/api/v1/account/6230399991006371427/balance -H "Authorization: Bearer \$TOKEN"
+  curl -s$cacert $gateway/api/v1/account/6230399991006371427/balance -H "Authorization: Bearer \$TOKEN"
 
 Stop everything with: deploy/local/platform.sh stop
 EOF
@@ -195,7 +231,7 @@ EOF
     service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
     ;;
   *)
-    echo "usage: $0 start|stop|status|token --role ROLE [--client-no NO]" >&2
+    echo "usage: $0 start [--tls]|stop|status|token --role ROLE [--client-no NO]" >&2
     exit 2
     ;;
 esac

@@ -2,11 +2,16 @@
 # Real servers for the platform on this machine, without Docker: two MariaDB servers (server 1: bank_db1 and
 # bank_core; server 2: bank_db2), RabbitMQ and Redis, all bound to 127.0.0.1, data under the checkout.
 #
-#   deploy/local/servers.sh up                  install what is missing, start what is not running (reuses running ones)
+#   deploy/local/servers.sh up [--tls]          install what is missing, start what is not running (reuses running ones)
 #   deploy/local/servers.sh down                stop what 'up' started (by pid file, never by process name)
 #   deploy/local/servers.sh status              one line per server; exit 0 when all are up, 3 otherwise
 #   deploy/local/servers.sh stop-one NAME       NAME: mysql1 | mysql2 | rabbitmq | redis
-#   deploy/local/servers.sh start-one NAME
+#   deploy/local/servers.sh start-one NAME [--tls]
+#
+# --tls (or BANKING_TLS=1): every server speaks TLS only, with certificates from a local CA made by openssl and kept in
+# DATA/tls/ (ca.crt; the keys 0600): MariaDB with require_secure_transport, RabbitMQ on AMQPS with the management UI
+# over HTTPS, Redis on a TLS port. Plain-text connections are refused. Without it the servers are plain, as before; a
+# server running in the other mode is restarted in the mode asked for.
 #
 # Environment: BANKING_DATA_DIR (default <repo>/.local), BANKING_MYSQL1_PORT (3307), BANKING_MYSQL2_PORT (3308),
 # BANKING_RABBITMQ_PORT (5672), BANKING_RABBITMQ_MGMT_PORT (15672), BANKING_RABBITMQ_DIST_PORT (25672),
@@ -28,6 +33,10 @@ RABBIT_DIST_PORT="${BANKING_RABBITMQ_DIST_PORT:-25672}"
 RABBIT_NODE="${BANKING_RABBITMQ_NODENAME:-banking@localhost}"
 REDIS_PORT="${BANKING_REDIS_PORT:-6379}"
 secrets="$data/secrets"
+tls="$data/tls"
+transport=plain transport_asked=0
+if [ "${BANKING_TLS:-0}" = 1 ]; then transport=tls transport_asked=1; fi
+for argument in "$@"; do [ "$argument" != --tls ] || transport=tls transport_asked=1; done
 
 log() { echo "[servers] $*"; }
 fail() { echo "[servers] ERROR: $*" >&2; exit 1; }
@@ -94,6 +103,7 @@ secret() {
 
 install_missing() {
   local missing=()
+  [ "$transport" = plain ] || command -v openssl >/dev/null || missing+=(openssl)
   command -v mariadbd >/dev/null || missing+=(mariadb-server)
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
   command -v redis-server >/dev/null || missing+=(redis-server)
@@ -107,6 +117,54 @@ install_missing() {
   fi
 }
 
+# ---------------------------------------------------------------- TLS
+# A server's mode is written beside its data when it starts, so 'up' can tell a plain server from a TLS one.
+started_as() { cat "$1/transport" 2>/dev/null || echo plain; }
+
+# Kept across runs like the secrets: a new CA would make every client's copy of ca.crt worthless.
+ensure_tls() {
+  [ "$transport" = tls ] || return 0
+  mkdir -p "$tls"
+  # Readable by all (the RabbitMQ node runs as rabbitmq); each key is 0600 and owned by whoever reads it.
+  chmod 0755 "$tls"
+  if [ ! -s "$tls/ca.key" ] || [ ! -s "$tls/ca.crt" ]; then
+    log "making a local certificate authority in $tls"
+    ( umask 077
+      openssl req -x509 -newkey rsa:3072 -nodes -sha256 -days 3650 -subj "/O=Banking/CN=Banking local CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null ) || fail "openssl could not make the CA"
+    rm -f "$tls"/*.csr
+  fi
+  chmod 0600 "$tls/ca.key"
+  chmod 0644 "$tls/ca.crt"
+  local name
+  for name in mysql1 mysql2 rabbitmq redis services; do ensure_certificate "$name"; done
+  chown rabbitmq:rabbitmq "$tls/rabbitmq.key" 2>/dev/null || true
+}
+
+# One certificate per server (and one for the services' HTTPS), for the names clients dial here: localhost, 127.0.0.1.
+# Made again only when it is missing, expires within a month or was not signed by today's CA.
+ensure_certificate() {
+  local name="$1"
+  if [ -s "$tls/$name.key" ] && [ -s "$tls/$name.crt" ] \
+    && openssl verify -CAfile "$tls/ca.crt" "$tls/$name.crt" >/dev/null 2>&1 \
+    && openssl x509 -checkend 2592000 -noout -in "$tls/$name.crt" >/dev/null 2>&1; then
+    return
+  fi
+  log "making a certificate for $name (signed by the local CA)"
+  ( umask 077
+    openssl req -newkey rsa:2048 -nodes -sha256 -subj "/O=Banking/CN=localhost" \
+      -keyout "$tls/$name.key" -out "$tls/$name.csr" 2>/dev/null \
+    && openssl x509 -req -sha256 -days 825 -in "$tls/$name.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+      -set_serial "0x$(openssl rand -hex 16)" -out "$tls/$name.crt" \
+      -extfile <(printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth") 2>/dev/null
+  ) || fail "openssl could not make the certificate for $name"
+  rm -f "$tls/$name.csr"
+  chmod 0600 "$tls/$name.key"
+  chmod 0644 "$tls/$name.crt"
+}
+
 # ---------------------------------------------------------------- MariaDB
 mysql_dir() { echo "$data/mysql$1"; }
 mysql_port() { if [ "$1" = 1 ]; then echo "$MYSQL1_PORT"; else echo "$MYSQL2_PORT"; fi; }
@@ -116,9 +174,13 @@ mysql_up() {
   dir="$(mysql_dir "$n")"
   port="$(mysql_port "$n")"
   if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
-    mysql_secure "$n"
-    log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
-    return
+    if [ "$(started_as "$dir")" = "$transport" ]; then
+      mysql_secure "$n"
+      log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
+      return
+    fi
+    log "mysql$n runs $(started_as "$dir"), $transport was asked for: restarting it"
+    mysql_down "$n"
   fi
   stop_unanswering "$dir/mariadbd.pid" "mysql$n"
   rm -f "$dir/mariadbd.pid"
@@ -126,6 +188,11 @@ mysql_up() {
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --user=root --datadir="$dir/data" --auth-root-authentication-method=normal \
       > "$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; fail "mariadb-install-db failed for mysql$n"; }
+  fi
+  # The socket stays open to root (this script); every TCP login must come over TLS.
+  local secure=()
+  if [ "$transport" = tls ]; then
+    secure=(--ssl-ca="$tls/ca.crt" --ssl-cert="$tls/mysql$n.crt" --ssl-key="$tls/mysql$n.key" --require-secure-transport=ON)
   fi
   # Durability as a bank sets it: redo log flushed at every commit, binary log synced at every commit.
   nohup mariadbd --no-defaults --user=root \
@@ -136,7 +203,9 @@ mysql_up() {
     --innodb-buffer-pool-size=256M --max-connections=1000 \
     --transaction-isolation=READ-COMMITTED \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    "${secure[@]}" \
     > "$dir/stdout.log" 2>&1 &
+  echo "$transport" > "$dir/transport"
   wait_for 30 "mysql$n (port $port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
   mysql_secure "$n"
   log "mysql$n up on 127.0.0.1:$port (pid $(cat "$dir/mariadbd.pid"), databases: $(mysql_databases "$n"))"
@@ -235,7 +304,9 @@ rabbit_env() {
   local dir
   dir="$(rabbit_dir)"
   export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_NODENAME="$RABBIT_NODE"
-  export RABBITMQ_NODE_PORT="$RABBIT_PORT" RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
+  export RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
+  # The port goes in rabbitmq.conf alone: RABBITMQ_NODE_PORT would open a plain listener beside the TLS one.
+  unset RABBITMQ_NODE_PORT
   export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
   export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
   # epmd and the Erlang distribution listen on all interfaces by default: keep them on loopback.
@@ -251,18 +322,45 @@ rabbit_up() {
   dir="$(rabbit_dir)"
   rabbit_env
   if alive "$dir/rabbitmq.pid" && rabbit_answers; then
-    rabbit_secure
-    log "rabbitmq already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
-    return
+    if [ "$(started_as "$dir")" = "$transport" ]; then
+      rabbit_secure
+      log "rabbitmq already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
+      return
+    fi
+    log "rabbitmq runs $(started_as "$dir"), $transport was asked for: restarting it"
+    rabbit_down
   fi
   stop_unanswering "$dir/rabbitmq.pid" "rabbitmq"
   rm -f "$dir/rabbitmq.pid"
   mkdir -p "$dir/mnesia" "$dir/log"
-  cat > "$dir/rabbitmq.conf" <<EOF
+  if [ "$transport" = tls ]; then
+    # Clients are not asked for certificates: they log in with their passwords, over the encrypted connection.
+    cat > "$dir/rabbitmq.conf" <<EOF
+listeners.tcp = none
+listeners.ssl.default = 127.0.0.1:$RABBIT_PORT
+ssl_options.cacertfile = $tls/ca.crt
+ssl_options.certfile = $tls/rabbitmq.crt
+ssl_options.keyfile = $tls/rabbitmq.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+management.ssl.ip = 127.0.0.1
+management.ssl.port = $RABBIT_MGMT_PORT
+management.ssl.cacertfile = $tls/ca.crt
+management.ssl.certfile = $tls/rabbitmq.crt
+management.ssl.keyfile = $tls/rabbitmq.key
+management.ssl.versions.1 = tlsv1.3
+management.ssl.versions.2 = tlsv1.2
+EOF
+  else
+    cat > "$dir/rabbitmq.conf" <<EOF
 listeners.tcp.default = 127.0.0.1:$RABBIT_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_MGMT_PORT
 EOF
+  fi
+  echo "$transport" > "$dir/transport"
   echo '[rabbitmq_management].' > "$dir/enabled_plugins"
   # rabbitmq-server switches to the rabbitmq user: it must own its folders and reach them through the path.
   chown -R rabbitmq:rabbitmq "$dir"
@@ -320,8 +418,10 @@ rabbit_secure() {
   for user in guest banking; do
     if "${ctl[@]}" list_users | awk '{print $1}' | grep -qx -- "$user"; then "${ctl[@]}" delete_user "$user" >/dev/null; fi
   done
+  local scheme=http trust=()
+  if [ "$(started_as "$(rabbit_dir)")" = tls ]; then scheme=https; trust=(--cacert "$tls/ca.crt"); fi
   wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$(rabbit_dir)/log/stdout.log" \
-    curl -fsS --max-time 5 -u "admin:$(secret rabbitmq-admin)" "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+    curl -fsS --max-time 5 "${trust[@]}" -u "admin:$(secret rabbitmq-admin)" "$scheme://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
 }
 
 rabbit_down() {
@@ -353,7 +453,15 @@ rabbit_status() {
 
 # ---------------------------------------------------------------- Redis
 # Bounded: something else holding the port may accept the connection and never answer.
-redis_answers() { [ "$(REDISCLI_AUTH="$(secret redis-admin)" timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+redis_answers() { [ "$(REDISCLI_AUTH="$(secret redis-admin)" redis_cli_within 3 ping 2>/dev/null)" = PONG ]; }
+
+# redis_cli_within SECONDS ARGS...: redis-cli to this script's Redis, over TLS when it was started so.
+redis_cli_within() {
+  local limit="$1" trust=()
+  shift
+  if [ "$(started_as "$(redis_dir)")" = tls ]; then trust=(--tls --cacert "$tls/ca.crt"); fi
+  timeout "$limit" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" "${trust[@]}" "$@"
+}
 
 # ACL rules, one user per line: 'default' is the administrator (the tests flush and inspect with it); the gateway's
 # rules are in deploy/redis/gateway.acl, shared with the Compose platform.
@@ -368,17 +476,32 @@ redis_up() {
   local dir
   dir="$(redis_dir)"
   if alive "$dir/redis.pid" && redis_answers >/dev/null 2>&1; then
-    redis_secure_running
-    log "redis already up (port $REDIS_PORT, pid $(cat "$dir/redis.pid"))"
-    return
+    if [ "$(started_as "$dir")" = "$transport" ]; then
+      redis_secure_running
+      log "redis already up (port $REDIS_PORT, pid $(cat "$dir/redis.pid"))"
+      return
+    fi
+    log "redis runs $(started_as "$dir"), $transport was asked for: restarting it"
+    redis_down
   fi
   stop_unanswering "$dir/redis.pid" "redis"
   rm -f "$dir/redis.pid"
   mkdir -p "$dir"
   # The users live in a 0600 file rather than on the command line, which every local user can read in ps.
-  ( umask 077; { echo "port $REDIS_PORT"; redis_acl | sed 's/^/user /'; } > "$dir/redis.conf" )
+  ( umask 077
+    {
+      if [ "$transport" = tls ]; then
+        # port 0: no plain-text listener at all. Clients authenticate with their ACL passwords, not certificates.
+        printf '%s\n' "port 0" "tls-port $REDIS_PORT" "tls-cert-file $tls/redis.crt" "tls-key-file $tls/redis.key" \
+          "tls-ca-cert-file $tls/ca.crt" "tls-auth-clients no"
+      else
+        echo "port $REDIS_PORT"
+      fi
+      redis_acl | sed 's/^/user /'
+    } > "$dir/redis.conf" )
+  echo "$transport" > "$dir/transport"
   # Redis is never the record of anything here (idempotency keys, cache, counters): no persistence.
-  redis-server "$dir/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$dir/redis.pid" \
+  redis-server "$dir/redis.conf" --bind 127.0.0.1 --daemonize yes --pidfile "$dir/redis.pid" \
     --dir "$dir" --logfile "$dir/redis.log" --appendonly no --save ""
   wait_for 15 "redis (port $REDIS_PORT)" "$dir/redis.log" redis_answers
   log "redis up on 127.0.0.1:$REDIS_PORT (pid $(cat "$dir/redis.pid"))"
@@ -389,7 +512,7 @@ redis_secure_running() {
   local line fields
   while IFS= read -r line; do
     read -r -a fields <<< "$line"
-    REDISCLI_AUTH="$(secret redis-admin)" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" \
+    REDISCLI_AUTH="$(secret redis-admin)" redis_cli_within 10 \
       ACL SETUSER "${fields[@]}" >/dev/null 2> >(grep -v '^AUTH failed' >&2)
   done < <(redis_acl)
   # (AUTH fails once on a Redis that had no password yet: its 'default' user gets one just now.)
@@ -422,28 +545,43 @@ redis_status() {
 
 write_env() {
   local my1="Server=127.0.0.1;Port=$MYSQL1_PORT" my2="Server=127.0.0.1;Port=$MYSQL2_PORT" amqp="@127.0.0.1:$RABBIT_PORT/banking"
+  local mysql_tls="" amqp_scheme=amqp management=http redis_tls="" tls_lines=""
+  if [ "$transport" = tls ]; then
+    # VerifyFull: the chain must lead to DATA/tls/ca.crt and the certificate must name 127.0.0.1.
+    mysql_tls=";SslMode=VerifyFull;SslCa=$tls/ca.crt"
+    amqp_scheme=amqps management=https redis_tls=",ssl=true"
+    tls_lines="export BANKING_TLS_CA=\"$tls/ca.crt\""
+  fi
+  my1="$my1$mysql_tls" my2="$my2$mysql_tls"
   ( umask 077
     cat > "$data/servers.env" <<EOF
 # Administrators of the servers: for the tests (which create databases and virtual hosts per run) and operators.
 export BANKING_MYSQL1="$my1;User ID=root;Password=$(secret mysql-root)"
 export BANKING_MYSQL2="$my2;User ID=root;Password=$(secret mysql-root)"
-export BANKING_RABBITMQ="amqp://admin:$(secret rabbitmq-admin)$amqp"
-export BANKING_RABBITMQ_MANAGEMENT="http://admin:$(secret rabbitmq-admin)@127.0.0.1:$RABBIT_MGMT_PORT"
-export BANKING_REDIS="127.0.0.1:$REDIS_PORT,password=$(secret redis-admin)"
+export BANKING_RABBITMQ="$amqp_scheme://admin:$(secret rabbitmq-admin)$amqp"
+export BANKING_RABBITMQ_MANAGEMENT="$management://admin:$(secret rabbitmq-admin)@127.0.0.1:$RABBIT_MGMT_PORT"
+export BANKING_REDIS="127.0.0.1:$REDIS_PORT$redis_tls,password=$(secret redis-admin)"
+$tls_lines
 EOF
     cat > "$data/services.env" <<EOF
 # One login per service, each limited to what that service does; BANKING_UPSTREAM_RABBITMQ is for upstream systems.
 export BANKING_DEBIT_LEDGER="$my1;Database=bank_db1;User ID=debit_service;Password=$(secret mysql-debit)"
 export BANKING_CREDIT_LEDGER="$my2;Database=bank_db2;User ID=credit_service;Password=$(secret mysql-credit)"
 export BANKING_ORCHESTRATOR_CORE="$my1;Database=bank_core;User ID=orchestrator;Password=$(secret mysql-orchestrator)"
-export BANKING_GATEWAY_RABBITMQ="amqp://gateway:$(secret rabbitmq-gateway)$amqp"
-export BANKING_ORCHESTRATOR_RABBITMQ="amqp://orchestrator:$(secret rabbitmq-orchestrator)$amqp"
-export BANKING_DEBIT_RABBITMQ="amqp://debit-service:$(secret rabbitmq-debit)$amqp"
-export BANKING_CREDIT_RABBITMQ="amqp://credit-service:$(secret rabbitmq-credit)$amqp"
-export BANKING_UPSTREAM_RABBITMQ="amqp://upstream:$(secret rabbitmq-upstream)$amqp"
-export BANKING_GATEWAY_REDIS="127.0.0.1:$REDIS_PORT,user=gateway,password=$(secret redis-gateway)"
+export BANKING_GATEWAY_RABBITMQ="$amqp_scheme://gateway:$(secret rabbitmq-gateway)$amqp"
+export BANKING_ORCHESTRATOR_RABBITMQ="$amqp_scheme://orchestrator:$(secret rabbitmq-orchestrator)$amqp"
+export BANKING_DEBIT_RABBITMQ="$amqp_scheme://debit-service:$(secret rabbitmq-debit)$amqp"
+export BANKING_CREDIT_RABBITMQ="$amqp_scheme://credit-service:$(secret rabbitmq-credit)$amqp"
+export BANKING_UPSTREAM_RABBITMQ="$amqp_scheme://upstream:$(secret rabbitmq-upstream)$amqp"
+export BANKING_GATEWAY_REDIS="127.0.0.1:$REDIS_PORT$redis_tls,user=gateway,password=$(secret redis-gateway)"
 export BANKING_JWT_SIGNING_KEY_FILE="$secrets/jwt-signing-key"
+$tls_lines
 EOF
+    # The services' own HTTPS (platform.sh --tls): a certificate from the same CA.
+    if [ "$transport" = tls ]; then
+      echo "export BANKING_HTTPS_CERTIFICATE=\"$tls/services.crt\""
+      echo "export BANKING_HTTPS_KEY=\"$tls/services.key\""
+    fi >> "$data/services.env"
   )
   chmod 0600 "$data/servers.env" "$data/services.env"
 }
@@ -463,12 +601,14 @@ case "${1:-}" in
     install_missing
     mkdir -p "$data"
     ensure_secrets
+    ensure_tls
     mysql_up 1
     mysql_up 2
     redis_up
     rabbit_up
     write_env
     log "endpoints written to $data/servers.env (administrators) and $data/services.env (one login per service)"
+    [ "$transport" = plain ] || log "TLS only; clients trust $tls/ca.crt"
     ;;
   down)
     rabbit_down
@@ -485,9 +625,18 @@ case "${1:-}" in
     exit $rc
     ;;
   stop-one) one down "${2:-}" ;;
-  start-one) mkdir -p "$data"; ensure_secrets; one up "${2:-}" ;;
+  start-one)
+    # A server stopped on purpose (the fault suite) comes back as it was, unless a mode is asked for.
+    if [ "$transport_asked" = 0 ]; then
+      case "${2:-}" in
+        mysql1|mysql2) transport="$(started_as "$(mysql_dir "${2#mysql}")")" ;;
+        rabbitmq) transport="$(started_as "$(rabbit_dir)")" ;;
+        redis) transport="$(started_as "$(redis_dir)")" ;;
+      esac
+    fi
+    mkdir -p "$data"; ensure_secrets; ensure_tls; one up "${2:-}" ;;
   *)
-    echo "usage: $0 up|down|status|stop-one NAME|start-one NAME" >&2
+    echo "usage: $0 up [--tls]|down|status|stop-one NAME|start-one NAME [--tls]" >&2
     exit 2
     ;;
 esac

@@ -14,6 +14,7 @@ builder.AddGatewaySecurity();
 builder.AddGatewayOpenApi();
 
 var app = builder.Build();
+app.UseHttpsWhenServed();
 
 app.UseGatewayPipeline();
 app.MapDefaultEndpoints();

@@ -12,6 +12,7 @@ builder.AddOperatorSecurity();
 builder.AddSagaDashboard();
 
 var app = builder.Build();
+app.UseHttpsWhenServed();
 if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<CoreDbContext>();
 
 app.UseErrorAnswers();

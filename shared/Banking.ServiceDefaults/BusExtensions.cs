@@ -23,6 +23,7 @@ public static class BusExtensions
     {
         DisableUsageTelemetryForProcess();
         builder.Services.AddOptions<BusOptions>().BindConfiguration(BusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddServerCertificates();
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -34,6 +35,7 @@ public static class BusExtensions
                 var broker = RabbitMqAddress.Parse(context.GetRequiredService<IConfiguration>().GetConnectionString("RabbitMq"));
                 var service = context.GetRequiredService<IOptions<ServiceOptions>>().Value;
                 var options = context.GetRequiredService<IOptions<BusOptions>>().Value;
+                var certificates = context.GetRequiredService<ServerCertificates>();
 
                 // The connection name shows up in the management UI, so an operator can tell the services apart.
                 cfg.Host(broker.Host, broker.Port, broker.VirtualHost, service.Name, host =>
@@ -41,7 +43,14 @@ public static class BusExtensions
                     host.Username(broker.Username);
                     host.Password(broker.Password);
                     host.PublisherConfirmation = true;
-                    if (broker.UseTls) host.UseSsl(ssl => ssl.ServerName = broker.Host);
+                    if (broker.UseTls)
+                    {
+                        host.UseSsl(ssl =>
+                        {
+                            ssl.ServerName = broker.Host;
+                            ssl.CertificateValidationCallback = certificates.Validate;
+                        });
+                    }
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.StampBrokerUser(broker.Username);

@@ -50,7 +50,8 @@ public static class HealthCheckExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name,
             services => new RedisReadinessCheck(
-                ConnectionString(services, connectionStringName), services.GetService<IConnectionMultiplexer>(), Timeout(services)),
+                ConnectionString(services, connectionStringName), services.GetService<IConnectionMultiplexer>(), Timeout(services),
+                services.GetService<ServerCertificates>()),
             failureStatus: HealthStatus.Unhealthy,
             tags: [HealthTags.Ready]));
         return builder;

@@ -7,7 +7,7 @@ namespace Banking.ServiceDefaults;
 /// Ready when Redis answers PING within the timeout: through the service's own multiplexer when it registered one
 /// (that is the connection requests use), otherwise through a short-lived connection.
 /// </summary>
-internal sealed class RedisReadinessCheck(string configuration, IConnectionMultiplexer? shared, TimeSpan timeout) : IHealthCheck
+internal sealed class RedisReadinessCheck(string configuration, IConnectionMultiplexer? shared, TimeSpan timeout, ServerCertificates? certificates = null) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -39,6 +39,7 @@ internal sealed class RedisReadinessCheck(string configuration, IConnectionMulti
         options.ConnectTimeout = options.SyncTimeout = options.AsyncTimeout = (int)timeout.TotalMilliseconds;
         options.AbortOnConnectFail = true;
         options.ConnectRetry = 0;
+        if (certificates is not null) options.CertificateValidation += certificates.Validate;
 
         var connecting = ConnectionMultiplexer.ConnectAsync(options);
         try

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Banking.ServiceDefaults;
@@ -22,11 +24,46 @@ public static class ServiceDefaultsExtensions
                 if (string.IsNullOrWhiteSpace(options.Name)) options.Name = environment.ApplicationName;
             });
 
+        builder.Services.AddServerCertificates();
+        builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(365));
+
         builder.AddBankingLogging(logOutput);
         builder.AddBankingTelemetry();
         builder.AddDefaultHealthChecks();
         return builder;
     }
+
+    /// <summary>
+    /// <see cref="TlsOptions"/>, checked when the host starts (a missing CA file fails the deployment, not the first
+    /// connection), and <see cref="ServerCertificates"/> built from them.
+    /// </summary>
+    public static IServiceCollection AddServerCertificates(this IServiceCollection services)
+    {
+        if (services.Any(s => s.ServiceType == typeof(ServerCertificates))) return services;
+        services.AddOptions<TlsOptions>()
+            .BindConfiguration(TlsOptions.Section)
+            .Validate(tls => ServerCertificates.IsReadable(tls.CaCertificate), "Tls:CaCertificate must name a readable certificate file (PEM or DER).")
+            .ValidateOnStart();
+        services.TryAddSingleton<ServerCertificates>();
+        return services;
+    }
+
+    /// <summary>
+    /// HSTS and redirection to HTTPS, in Production and only when this service serves HTTPS (Kestrel has a
+    /// certificate): a plain-HTTP service behind a TLS-terminating proxy must not redirect its own probes.
+    /// </summary>
+    public static WebApplication UseHttpsWhenServed(this WebApplication app)
+    {
+        if (!app.Environment.IsProduction() || !ServesHttps(app.Configuration)) return app;
+        app.UseHsts();
+        app.UseHttpsRedirection();
+        return app;
+    }
+
+    private static bool ServesHttps(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["Kestrel:Certificates:Default:Path"])
+        || configuration.GetSection("Kestrel:Endpoints").GetChildren()
+            .Any(endpoint => endpoint["Url"]?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true);
 
     /// <summary>
     /// <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c>. They stay anonymous and outside rate limits

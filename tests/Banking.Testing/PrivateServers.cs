@@ -37,6 +37,9 @@ public sealed partial class PrivateServers : IAsyncDisposable
     public string Endpoint(string name) =>
         endpoints.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"{name} is not in {Data}/servers.env or services.env");
 
+    /// <summary>DATA/tls/ca.crt, which signed every server's certificate (servers started with TLS).</summary>
+    public string CertificateAuthority => Path.Combine(Data, "tls", "ca.crt");
+
     public string Secret(string name) => File.ReadAllText(Path.Combine(Secrets, name)).Trim();
 
     // Administrators (root, admin, Redis default): for what the tests set up and check, never for the services.
@@ -61,7 +64,8 @@ public sealed partial class PrivateServers : IAsyncDisposable
     public string GatewayRedis => Endpoint("BANKING_GATEWAY_REDIS");
 
     /// <param name="name">The data folder's name under .local (made unique per process).</param>
-    public static async Task<PrivateServers> StartAsync(string name)
+    /// <param name="tls">servers.sh up --tls: TLS only, certificates from a CA in DATA/tls (<see cref="CertificateAuthority"/>).</param>
+    public static async Task<PrivateServers> StartAsync(string name, bool tls = false)
     {
         var data = Path.Combine(RealServers.RepositoryRoot, ".local", $"{name}-{Environment.ProcessId}");
         if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
@@ -76,12 +80,25 @@ public sealed partial class PrivateServers : IAsyncDisposable
             ["BANKING_RABBITMQ_DIST_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_RABBITMQ_NODENAME"] = $"{name}-{Environment.ProcessId}@localhost",
             ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["BANKING_TLS"] = tls ? "1" : "0",
         };
         var servers = new PrivateServers(data, environment);
-        await servers.RunAsync("servers.sh", "up");
-        servers.endpoints = ReadEnvironmentFile(Path.Combine(data, "servers.env"))
-            .Concat(ReadEnvironmentFile(Path.Combine(data, "services.env")))
-            .ToDictionary(e => e.Key, e => e.Value);
+        try
+        {
+            await servers.RunAsync("servers.sh", "up");
+            // Both files may name the same value (BANKING_TLS_CA); it is the same in each.
+            servers.endpoints = ReadEnvironmentFile(Path.Combine(data, "servers.env"))
+                .Concat(ReadEnvironmentFile(Path.Combine(data, "services.env")))
+                .GroupBy(e => e.Key)
+                .ToDictionary(e => e.Key, e => e.Last().Value);
+        }
+        catch
+        {
+            // A half-started set must not outlive the run: nobody else knows its ports or its data folder.
+            await servers.DisposeAsync();
+            throw;
+        }
+
         return servers;
     }
 

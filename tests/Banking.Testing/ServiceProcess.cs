@@ -2,13 +2,15 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Banking.ServiceDefaults;
 
 namespace Banking.Testing;
 
 /// <summary>
 /// One of the platform's services run as a real process (the built DLL, as production runs it), so that
 /// tests can kill it, pause it and start it again. Configuration comes in as environment variables
-/// (<c>ConnectionStrings__Ledger</c>, ...), exactly as an operator would set them.
+/// (<c>ConnectionStrings__Ledger</c>, ...), exactly as an operator would set them. With a Kestrel certificate in that
+/// environment (platform.sh --tls) it serves HTTPS, and <see cref="CreateClient"/> trusts the CA it names.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -27,11 +29,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         this.project = project;
         this.environment = new Dictionary<string, string>(environment);
         Port = port ?? FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{Port}");
+        var https = environment.ContainsKey("Kestrel__Certificates__Default__Path");
+        BaseAddress = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{Port}");
+        certificates = new ServerCertificates(ServerCertificates.Load(environment.TryGetValue("Tls__CaCertificate", out var ca) ? ca : null));
         var logs = Path.Combine(RealServers.RepositoryRoot, "TestResults", "service-logs");
         Directory.CreateDirectory(logs);
         logPath = Path.Combine(logs, $"{project}-{Port}-{DateTime.UtcNow:HHmmssfff}.log");
     }
+
+    private readonly ServerCertificates certificates;
 
     public int Port { get; }
     public Uri BaseAddress { get; }
@@ -60,6 +66,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             return Path.Combine(RealServers.RepositoryRoot, "services", project, "bin", configuration, "net10.0", project + ".dll");
         }
     }
+
+    /// <summary>A client for <see cref="BaseAddress"/> that trusts what the service itself trusts (Tls:CaCertificate).</summary>
+    public HttpClient CreateClient(TimeSpan? timeout = null) =>
+        new(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = certificates.Validate } })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = timeout ?? TimeSpan.FromSeconds(100),
+        };
 
     public Task StartAsync(TimeSpan? readyWithin = null) => ExclusivelyAsync(() => StartCoreAsync(readyWithin));
 
@@ -96,7 +110,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task WaitUntilReadyAsync(TimeSpan limit)
     {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        using var http = CreateClient(TimeSpan.FromSeconds(5));
         var deadline = DateTime.UtcNow + limit;
         string last = "no answer";
         while (DateTime.UtcNow < deadline)

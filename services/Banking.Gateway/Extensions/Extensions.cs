@@ -62,6 +62,8 @@ public static class Extensions
             var configuration = services.GetRequiredService<IConfiguration>().GetConnectionString("Redis")
                 ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set.");
             var options = ConfigurationOptions.Parse(configuration);
+            // ssl=true in the connection string: the server's certificate must lead to Tls:CaCertificate.
+            options.CertificateValidation += services.GetRequiredService<ServerCertificates>().Validate;
             // Start even when Redis is down, and fail fast while it is: rate limiting fails open and balances are read
             // from the ledgers, which beats requests hanging on a queue of commands Redis may never answer.
             options.AbortOnConnectFail = false;

@@ -21,13 +21,15 @@ public sealed class ErrorQueueMonitor : BackgroundService
     private readonly IOptions<DashboardOptions> options;
     private readonly string serviceName;
     private readonly ILogger<ErrorQueueMonitor> logger;
+    private readonly ServerCertificates certificates;
     private readonly ConcurrentDictionary<string, long> depths = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> workDepths = new(StringComparer.Ordinal);
     private IConnection? connection;
     private DateTime? observedAt;
 
-    public ErrorQueueMonitor(IConfiguration configuration, IOptions<DashboardOptions> options, IOptions<ServiceOptions> service, IMeterFactory meters, ILogger<ErrorQueueMonitor> logger)
+    public ErrorQueueMonitor(IConfiguration configuration, IOptions<DashboardOptions> options, IOptions<ServiceOptions> service, IMeterFactory meters, ILogger<ErrorQueueMonitor> logger, ServerCertificates certificates)
     {
+        this.certificates = certificates;
         this.configuration = configuration;
         this.options = options;
         serviceName = service.Value.Name;
@@ -119,7 +121,7 @@ public sealed class ErrorQueueMonitor : BackgroundService
             ContinuationTimeout = TimeSpan.FromSeconds(5),
             AutomaticRecoveryEnabled = false,
         };
-        if (broker.UseTls) factory.Ssl = new SslOption { Enabled = true, ServerName = broker.Host };
+        if (broker.UseTls) factory.Ssl = new SslOption { Enabled = true, ServerName = broker.Host, CertificateValidationCallback = certificates.Validate };
         return factory.CreateConnectionAsync(ct);
     }
 
