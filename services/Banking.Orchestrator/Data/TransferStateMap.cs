@@ -71,5 +71,7 @@ public sealed class TransferStateMap : IEntityTypeConfiguration<TransferState>
         transfer.HasIndex(x => new { x.CurrentState, x.Id }).HasDatabaseName("idx_transfer_log_state_id");
         transfer.HasIndex(x => new { x.FromAccount, x.Id }).HasDatabaseName("idx_transfer_log_from_account_id");
         transfer.HasIndex(x => new { x.ToAccount, x.Id }).HasDatabaseName("idx_transfer_log_to_account_id");
+        // A channel's or a customer's own transfers, newest first (GET /api/v1/transfers).
+        transfer.HasIndex(x => new { x.RequestedBy, x.Id }).HasDatabaseName("idx_transfer_log_requested_by_id");
     }
 }

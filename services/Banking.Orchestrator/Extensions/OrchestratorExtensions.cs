@@ -47,6 +47,7 @@ public static class OrchestratorExtensions
             bus.AddSagaStateMachine<TransferStateMachine, TransferState, TransferStateDefinition>()
                 .MySqlRepository<TransferState, CoreDbContext>();
             bus.AddConsumer<GetTransferStatusConsumer, GetTransferStatusConsumerDefinition>();
+            bus.AddConsumer<GetTransferListConsumer, GetTransferListConsumerDefinition>();
             bus.AddConsumer<UpstreamTransferRequestConsumer, UpstreamTransferRequestConsumerDefinition>();
         });
 

@@ -28,3 +28,9 @@ public sealed class GetTransferStatusConsumerDefinition : ConsumerDefinition<Get
 {
     public GetTransferStatusConsumerDefinition() => EndpointName = Endpoints.TransferStatus;
 }
+
+/// <summary><c>transfer-status</c> as well: the gateway's transfer lists, read-only like the status queries.</summary>
+public sealed class GetTransferListConsumerDefinition : ConsumerDefinition<GetTransferListConsumer>
+{
+    public GetTransferListConsumerDefinition() => EndpointName = Endpoints.TransferStatus;
+}

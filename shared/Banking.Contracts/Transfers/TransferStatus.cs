@@ -6,6 +6,9 @@ public record TransferStatus
     public required string TransferId { get; init; }
     public required bool Found { get; init; }
 
+    /// <summary>The row's place in <c>transfer_log</c>: a list's page ends at the smallest.</summary>
+    public long LogId { get; init; }
+
     /// <summary>The seed's status: PENDING, SUCCESS, FAILED or ROLLBACK.</summary>
     public string? Status { get; init; }
     public string? State { get; init; }

@@ -395,6 +395,9 @@ namespace Banking.Orchestrator.Data.Migrations
                     b.HasIndex("FromAccount", "Id")
                         .HasDatabaseName("idx_transfer_log_from_account_id");
 
+                    b.HasIndex("RequestedBy", "Id")
+                        .HasDatabaseName("idx_transfer_log_requested_by_id");
+
                     b.HasIndex("ToAccount", "Id")
                         .HasDatabaseName("idx_transfer_log_to_account_id");
 
