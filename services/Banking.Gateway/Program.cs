@@ -20,6 +20,7 @@ app.UseGatewayPipeline();
 app.MapDefaultEndpoints();
 app.MapTransferApi();
 app.MapAccountApi();
+app.MapTransferListApi();
 app.MapGatewayDocs();
 
 app.Run();

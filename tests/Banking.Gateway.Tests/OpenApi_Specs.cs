@@ -15,6 +15,7 @@ public sealed class OpenApi_Specs
     private const string TransferStatus = "/api/v1/transfer/{transfer_id}";
     private const string Balance = "/api/v1/account/{account_no}/balance";
     private const string Transactions = "/api/v1/account/{account_no}/transactions";
+    private const string TransferList = "/api/v1/transfers";
 
     private GatewayHost gateway = null!;
     private JsonElement document;
@@ -36,6 +37,7 @@ public sealed class OpenApi_Specs
         new TestCaseData(TransferStatus, "get", "GetTransferStatus", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", TransferStatus),
         new TestCaseData(Balance, "get", "GetAccountBalance", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", Balance),
         new TestCaseData(Transactions, "get", "GetAccountTransactions", new[] { 400, 401, 403, 404, 429, 500, 503 }).SetArgDisplayNames("GET", Transactions),
+        new TestCaseData(TransferList, "get", "ListTransfers", new[] { 400, 401, 403, 429, 500, 503 }).SetArgDisplayNames("GET", TransferList),
     ];
 
     /// <summary>Follows <c>$ref</c>s within the document.</summary>
@@ -74,10 +76,10 @@ public sealed class OpenApi_Specs
     }
 
     [Test]
-    public void The_seeds_three_endpoints_the_statement_and_nothing_else_of_the_api_are_listed()
+    public void The_seeds_three_endpoints_the_statement_the_transfer_list_and_nothing_else_of_the_api_are_listed()
     {
         var apiPaths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Where(p => p.StartsWith("/api/", StringComparison.Ordinal));
-        Assert.That(apiPaths, Is.EquivalentTo(new[] { Transfer, TransferStatus, Balance, Transactions }));
+        Assert.That(apiPaths, Is.EquivalentTo(new[] { Transfer, TransferStatus, Balance, Transactions, TransferList }));
     }
 
     [TestCaseSource(nameof(Operations))]

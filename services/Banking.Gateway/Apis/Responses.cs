@@ -33,3 +33,6 @@ public sealed record AccountTransactionsResponse(string AccountNo, string Curren
 public sealed record AccountTransactionResponse(
     string EntryNo, string? TransferId, string Direction, decimal Amount, decimal? BalanceAfter, string? Type,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description, DateTime Time);
+
+/// <summary>GET /api/v1/transfers: a page of transfers in the status body's shape, newest first.</summary>
+public sealed record TransferListResponse(IReadOnlyList<TransferStatusResponse> Transfers, string? NextCursor);

@@ -138,18 +138,24 @@ public static class TransferApi
                 new Dictionary<string, object?> { ["transfer_id"] = transfer_id });
         }
 
+        return Results.Ok(StatusBody(http.User, transfer));
+    }
+
+    /// <summary>The seed's status body of a transfer, account numbers masked for those who see them masked.</summary>
+    internal static TransferStatusResponse StatusBody(System.Security.Claims.ClaimsPrincipal user, TransferStatus transfer)
+    {
         var failed = transfer.Status is TransferStatuses.Failed or TransferStatuses.Rollback;
-        return Results.Ok(new TransferStatusResponse(
+        return new TransferStatusResponse(
             transfer.TransferId,
             transfer.Status ?? TransferStatuses.Pending,
-            AccountMasking.For(http.User, transfer.FromAccount ?? ""),
-            AccountMasking.For(http.User, transfer.ToAccount ?? ""),
+            AccountMasking.For(user, transfer.FromAccount ?? "") ?? "",
+            AccountMasking.For(user, transfer.ToAccount ?? "") ?? "",
             Money.Of(transfer.Amount),
             transfer.Currency ?? "",
             Timestamps.Utc(transfer.CreatedAtUtc ?? DateTime.UtcNow),
             Timestamps.Utc(transfer.CompletedAtUtc),
             failed ? transfer.ReasonCode : null,
-            failed ? transfer.ErrorMessage : null));
+            failed ? transfer.ErrorMessage : null);
     }
 
     private static async Task<bool> OwnsEitherAsync(Caller caller, BalanceCache accounts, TransferStatus transfer, CancellationToken cancellationToken)

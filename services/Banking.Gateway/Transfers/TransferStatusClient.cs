@@ -14,4 +14,10 @@ public sealed class TransferStatusClient(IBus bus, IOptions<GatewayOptions> opti
     /// <summary>The record (Found may be false). Throws <see cref="ServiceUnavailableException"/> when the orchestrator does not answer in time.</summary>
     public Task<TransferStatus> GetAsync(string transferId, CancellationToken cancellationToken) =>
         orchestrator.AskAsync<TransferStatus>(new GetTransferStatus { TransferId = transferId }, cancellationToken);
+
+    private readonly GatewayQuery<GetTransferList> lists = new(bus, Endpoints.TransferStatus, "The transfer service", options.Value);
+
+    /// <summary>A page of transfers; <see cref="ServiceUnavailableException"/> when the orchestrator does not answer in time.</summary>
+    public Task<TransferList> ListAsync(GetTransferList question, CancellationToken cancellationToken) =>
+        lists.AskAsync<TransferList>(question, cancellationToken);
 }
