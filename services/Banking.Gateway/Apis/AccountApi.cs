@@ -24,14 +24,11 @@ public static class AccountApi
         api.MapRead<AccountTransactionsResponse>("/{account_no}/transactions", GetTransactions, "GetAccountTransactions",
             "An account's booked entries, newest first",
             "Roles as for the balance. Query: from and to (ISO-8601 UTC date or time; a date alone covers that whole day; to is " +
-            $"exclusive for a time), limit (1-{MaxPageSize}, default {DefaultPageSize}) and cursor (the previous page's next_cursor). " +
+            $"exclusive for a time), limit (1-{PageQuery.MaxPageSize}, default {PageQuery.DefaultPageSize}) and cursor (the previous page's next_cursor). " +
             "Each entry names its transfer, direction, amount and the balance it left. Read from the ledger, never cached.");
 
         return app;
     }
-
-    public const int DefaultPageSize = 20;
-    public const int MaxPageSize = 100;
 
     private static async Task<IResult> GetTransactions(string account_no, string? from, string? to, string? cursor, string? limit,
         HttpContext http, LedgerStatements statements)
@@ -44,22 +41,13 @@ public static class AccountApi
             return ApiError.Validation("to", "must be an ISO-8601 date (2025-01-07) or UTC time (2025-01-07T10:30:00Z)");
         if (fromUtc is not null && toUtc is not null && fromUtc >= toUtc)
             return ApiError.Validation("to", "must be after from");
-        var pageSize = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
-            return ApiError.Validation("limit", $"must be a whole number from 1 to {MaxPageSize}");
-        long? before = null;
-        if (cursor is not null)
-        {
-            if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var entryNo) || entryNo < 1)
-                return ApiError.Validation("cursor", "must be the next_cursor of a previous page");
-            before = entryNo;
-        }
+        if (!PageQuery.TryRead(limit, cursor, out var paging, out var invalid)) return invalid!;
 
         var caller = Caller.From(http.User);
         var limited = caller.IsLimitedToOwnAccounts(Roles.Readers);
         var page = await statements.FindAsync(new GetAccountTransactions
         {
-            AccountNo = account_no, FromUtc = fromUtc, ToUtc = toUtc, BeforeEntryNo = before, Limit = pageSize,
+            AccountNo = account_no, FromUtc = fromUtc, ToUtc = toUtc, BeforeEntryNo = paging.Before, Limit = paging.Size,
         }, http.RequestAborted);
 
         // As for the balance: a customer cannot tell a foreign account from an unknown one.
@@ -84,7 +72,7 @@ public static class AccountApi
                 e.TranType,
                 e.Narrative,
                 Timestamps.Utc(e.BookedAtUtc)))],
-            page.NextBeforeEntryNo?.ToString(CultureInfo.InvariantCulture)));
+            PageQuery.Cursor(page.NextBeforeEntryNo)));
     }
 
     /// <summary>A date (the day's start, or with <paramref name="endOfDay"/> the next day's) or a time with its offset, as UTC.</summary>

@@ -13,9 +13,6 @@ namespace Banking.Gateway.Apis;
 /// <summary><c>GET /api/v1/transfers</c>: a caller's transfers, newest first.</summary>
 public static class TransferListApi
 {
-    public const int DefaultPageSize = 20;
-    public const int MaxPageSize = 100;
-
     private static readonly string[] Statuses = [TransferStatuses.Pending, TransferStatuses.Success, TransferStatuses.Failed, TransferStatuses.Rollback];
 
     public static IEndpointRouteBuilder MapTransferListApi(this IEndpointRouteBuilder app)
@@ -24,7 +21,7 @@ public static class TransferListApi
             .MapRead<TransferListResponse>("", ListTransfers, "ListTransfers",
                 "A caller's transfers, newest first",
                 "Query: account (transfers from or to it), status (PENDING, SUCCESS, FAILED, ROLLBACK), " +
-                $"limit (1-{MaxPageSize}, default {DefaultPageSize}) and cursor (the previous page's next_cursor). " +
+                $"limit (1-{PageQuery.MaxPageSize}, default {PageQuery.DefaultPageSize}) and cursor (the previous page's next_cursor). " +
                 "A channel and a customer see the transfers they requested; a customer naming one of its own accounts sees every transfer " +
                 "from or to it (another customer's account is 403, like an unknown one). Operators, auditors (account numbers masked) and admins see all.");
         return app;
@@ -37,16 +34,7 @@ public static class TransferListApi
             return ApiError.Validation("account", $"must be 1 to {TransferRules.MaxAccountNoLength} digits");
         if (status is not null && !Statuses.Contains(status, StringComparer.Ordinal))
             return ApiError.Validation("status", $"must be one of {string.Join(", ", Statuses)}");
-        var pageSize = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
-            return ApiError.Validation("limit", $"must be a whole number from 1 to {MaxPageSize}");
-        long? before = null;
-        if (cursor is not null)
-        {
-            if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
-                return ApiError.Validation("cursor", "must be the next_cursor of a previous page");
-            before = id;
-        }
+        if (!PageQuery.TryRead(limit, cursor, out var paging, out var invalid)) return invalid!;
 
         var caller = Caller.From(http.User);
         var cancellationToken = http.RequestAborted;
@@ -65,12 +53,12 @@ public static class TransferListApi
 
         var page = await transfers.ListAsync(new GetTransferList
         {
-            Account = account, Status = status, RequestedBy = requestedBy, Before = before, Limit = pageSize,
+            Account = account, Status = status, RequestedBy = requestedBy, Before = paging.Before, Limit = paging.Size,
         }, cancellationToken);
 
         return Results.Ok(new TransferListResponse(
             [.. page.Transfers.Select(t => TransferApi.StatusBody(http.User, t))],
-            page.NextBefore?.ToString(CultureInfo.InvariantCulture)));
+            PageQuery.Cursor(page.NextBefore)));
     }
 
     // Channels act for many customers but see only what they sent; the bank's own staff see the whole log.
