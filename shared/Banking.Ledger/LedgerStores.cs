@@ -232,7 +232,6 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
 
         claims[(result.TransferId, result.Operation)] = result;
         newClaims.Add(result);
-        group.OnCommitted(() => LedgerMetrics.Committed(result));
         if (change is not null)
         {
             change.Account.Balance = result.BalanceAfter!.Value;
@@ -244,6 +243,8 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
 
     public void AddWrites(GroupWrites writes)
     {
+        // The group's claims are final here: one action counts them all once the group committed.
+        group.OnCommitted(() => newClaims.ForEach(LedgerMetrics.Committed));
         writes.InsertRows("ledger_operation", LedgerSql.ClaimInsertColumns, newClaims.Select(LedgerSql.ClaimRow));
         if (changes.Count == 0) return;
         writes.InsertRows("rb_tran_hist", LedgerSql.HistoryColumns, changes.Select(c => LedgerSql.HistoryRow(c.Result, c.Change)));

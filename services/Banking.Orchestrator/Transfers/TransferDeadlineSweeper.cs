@@ -100,18 +100,16 @@ public sealed class TransferDeadlineSweeper(
 
         var stuckBefore = now - options.Value.StuckThreshold;
         var inFlight = TransferStateMachine.InFlightStates;
-        var stuck = await db.Transfers.AsNoTracking()
-            .Where(t => inFlight.Contains(t.CurrentState) && t.CreatedAt < stuckBefore)
-            .CountAsync(cancellationToken);
-        var atRisk = await db.Transfers.AsNoTracking()
-            .Where(t => t.AmountAtRisk != null)
-            .SumAsync(t => (decimal?)t.AmountAtRisk, cancellationToken) ?? 0m;
+        // One pass over the in-flight rows gives both the count per state and how many of them are stuck.
         var waiting = await db.Transfers.AsNoTracking()
             .Where(t => inFlight.Contains(t.CurrentState))
             .GroupBy(t => t.CurrentState)
-            .Select(g => new { State = g.Key, Count = g.Count() })
+            .Select(g => new { State = g.Key, Count = g.Count(), Stuck = g.Count(t => t.CreatedAt < stuckBefore) })
             .ToListAsync(cancellationToken);
+        var atRisk = await db.Transfers.AsNoTracking()
+            .Where(t => t.AmountAtRisk != null)
+            .SumAsync(t => (decimal?)t.AmountAtRisk, cancellationToken) ?? 0m;
         var byState = inFlight.ToDictionary(state => state, state => waiting.FirstOrDefault(w => w.State == state)?.Count ?? 0, StringComparer.Ordinal);
-        metrics.Observe(stuck, atRisk, byState);
+        metrics.Observe(waiting.Sum(w => w.Stuck), atRisk, byState);
     }
 }

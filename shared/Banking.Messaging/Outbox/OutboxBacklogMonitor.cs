@@ -22,6 +22,7 @@ public sealed class OutboxBacklogMonitor<TDbContext> : BackgroundService
     private readonly IOptions<OutboxBacklogOptions> options;
     private readonly ILogger<OutboxBacklogMonitor<TDbContext>> logger;
     private readonly Meter meter = new(GroupCommitMetrics.MeterName);
+    private string? connectionString;
     private long messages;
     private double oldestAgeSeconds;
 
@@ -57,9 +58,9 @@ public sealed class OutboxBacklogMonitor<TDbContext> : BackgroundService
     /// <summary>Reads the backlog once; returns how many messages wait and how long the oldest has.</summary>
     public async Task<(long Messages, TimeSpan OldestAge)> MeasureAsync(CancellationToken cancellationToken)
     {
-        string connectionString;
-        await using (var scope = scopes.CreateAsyncScope())
+        if (connectionString is null)
         {
+            await using var scope = scopes.CreateAsyncScope();
             connectionString = scope.ServiceProvider.GetRequiredService<TDbContext>().Database.GetConnectionString()
                 ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string");
         }
