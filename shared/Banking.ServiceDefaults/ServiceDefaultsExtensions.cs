@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Banking.ServiceDefaults;
 
@@ -25,6 +26,7 @@ public static class ServiceDefaultsExtensions
             });
 
         builder.Services.AddServerCertificates();
+        builder.Services.AddBusinessCalendar();
         builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(365));
 
         builder.AddBankingLogging(logOutput);
@@ -45,6 +47,22 @@ public static class ServiceDefaultsExtensions
             .Validate(tls => ServerCertificates.IsReadable(tls.CaCertificate), "Tls:CaCertificate must name a readable certificate file (PEM or DER).")
             .ValidateOnStart();
         services.TryAddSingleton<ServerCertificates>();
+        return services;
+    }
+
+    /// <summary>
+    /// <see cref="BankOptions"/>, checked when the host starts (an unknown time zone fails the deployment), and the
+    /// <see cref="BusinessCalendar"/> built from them.
+    /// </summary>
+    public static IServiceCollection AddBusinessCalendar(this IServiceCollection services)
+    {
+        if (services.Any(s => s.ServiceType == typeof(BusinessCalendar))) return services;
+        services.AddOptions<BankOptions>()
+            .BindConfiguration(BankOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(bank => BusinessCalendar.IsKnownTimeZone(bank.BusinessTimeZone), "Bank:BusinessTimeZone must name a time zone this machine knows (IANA id, e.g. Asia/Shanghai).")
+            .ValidateOnStart();
+        services.TryAddSingleton(provider => new BusinessCalendar(provider.GetRequiredService<IOptions<BankOptions>>().Value.BusinessTimeZone));
         return services;
     }
 
