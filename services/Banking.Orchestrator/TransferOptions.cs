@@ -51,10 +51,29 @@ public class TransferOptions : IValidatableObject
     [Required(AllowEmptyStrings = false)]
     public string CreditLedgerSender { get; set; } = "credit-service";
 
+    /// <summary>
+    /// Above this amount a retry or an abort needs a second operator (four eyes): the first asks with a reason, another
+    /// approves or rejects. Null: one operator always acts alone.
+    /// </summary>
+    [Range(typeof(decimal), "0.00", "999999999999999999.99")]
+    public decimal? FourEyesThreshold { get; set; } = 50_000.00m;
+
+    /// <summary>
+    /// The orchestrator's own broker login: the only sender of operator commands (retry, abort, approve, reject). They
+    /// come from its operator API and dashboard; anyone else with a broker login could otherwise approve an abort.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string OperatorCommandSender { get; set; } = "orchestrator";
+
+    /// <summary>True when an action on a transfer of <paramref name="amount"/> needs a second operator.</summary>
+    public bool NeedsSecondOperator(decimal amount) => FourEyesThreshold is { } threshold && amount > threshold;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (MaxTransferAmount != decimal.Round(MaxTransferAmount, 2))
             yield return new ValidationResult("Transfers:MaxTransferAmount must have at most 2 decimals", [nameof(MaxTransferAmount)]);
+        if (FourEyesThreshold is { } fourEyes && fourEyes != decimal.Round(fourEyes, 2))
+            yield return new ValidationResult("Transfers:FourEyesThreshold must have at most 2 decimals", [nameof(FourEyesThreshold)]);
         foreach (var currency in Currencies ?? [])
         {
             if (currency is not { Length: 3 } || !currency.All(char.IsAsciiLetterUpper))

@@ -43,6 +43,12 @@ public static class ErrorCodes
     /// <summary>An operator retry or abort of a transfer that is already SUCCESS, FAILED or ROLLBACK.</summary>
     public const string TransferFinal = "TRANSFER_FINAL";
 
+    /// <summary>An operator action on a transfer that already has one waiting for a second operator.</summary>
+    public const string ApprovalPending = "APPROVAL_PENDING";
+
+    /// <summary>An approval or rejection of an operator action that nobody is waiting on.</summary>
+    public const string NoApprovalPending = "NO_APPROVAL_PENDING";
+
     /// <summary>A dashboard form posted without the page's antiforgery token.</summary>
     public const string CsrfTokenInvalid = "CSRF_TOKEN_INVALID";
 }

@@ -12,7 +12,7 @@ public sealed class BrokerSenderRules(string subject, EventId refusedEvent, stri
 {
     private readonly List<Rule> rules = [];
 
-    /// <summary>What the endpoint takes, in the security event ("ledger command", "ledger reply").</summary>
+    /// <summary>What the endpoint takes, in the security event ("ledger command", "saga message").</summary>
     public string Subject { get; } = subject;
     public EventId RefusedEvent { get; } = refusedEvent;
 

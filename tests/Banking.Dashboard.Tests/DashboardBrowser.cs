@@ -32,6 +32,8 @@ public abstract class DashboardBrowser
         {
             ["Transfers__StuckThreshold"] = $"00:00:{StuckThreshold.TotalSeconds:00}",
             ["Dashboard__LedgerQueryTimeout"] = "00:00:01",
+            // Actions on transfers above 1,000.00 need a second operator; the other specs act on smaller ones.
+            ["Transfers__FourEyesThreshold"] = "1000.00",
         });
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });

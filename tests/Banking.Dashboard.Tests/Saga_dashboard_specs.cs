@@ -16,6 +16,59 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
 {
     protected override string PlatformName => "dash_ui";
 
+    // Issue 17, point 4: four eyes on the page. Alice asks, cannot approve her own request, Bob approves.
+    [Test]
+    public async Task An_abort_above_the_four_eyes_threshold_is_asked_by_one_operator_and_approved_by_another_on_the_page()
+    {
+        var from = await NewAccountAsync(1, 3_000.00m);
+        var to = await NewAccountAsync(2, 0.00m);
+        var id = NewId("dash-4eyes");
+
+        await WithTransferStuckInCreditingAsync(id, from, to, 2_000.00m, async () =>
+        {
+            var alice = await LogInAsync("operator", "alice.operator");
+            await SearchAsync(alice, expected: 1, reference: id);
+            await alice.Locator($"#transfers tr[data-transfer-id='{id}']").ClickAsync();
+            await alice.GetByTestId("abort").ClickAsync();
+            await alice.Locator("#action-reason").FillAsync("customer dispute");
+            await alice.GetByTestId("confirm").ClickAsync();
+            await Expect(alice.GetByTestId("action-result")).ToHaveTextAsync($"Abort of {id} asked; above the four-eyes threshold it waits for a second operator.");
+            await Expect(alice.GetByTestId("approval")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+            await Expect(alice.GetByTestId("approval-text")).ToContainTextAsync("Abort asked by alice.operator");
+            await Expect(alice.GetByTestId("approve")).ToBeDisabledAsync();
+            await Expect(alice.GetByTestId("reject")).ToHaveTextAsync("Withdraw");
+            await Expect(alice.GetByTestId("actions")).ToBeHiddenAsync();
+            // The disabled button is the page's courtesy; the server refuses the same request when posted anyway.
+            var own = await alice.EvaluateAsync<int>(
+                "async (id) => (await fetch(`/dashboard/api/transfers/${id}/abort/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-TOKEN': session.csrf_token }, body: '{}' })).status", id);
+            Assert.That(own, Is.EqualTo(403), "approving one's own abort");
+            Assert.That((await Platform.WaitForStateAsync(id, "Crediting")).State, Is.EqualTo("Crediting"), "one operator's word fenced nothing");
+
+            var bob = await LogInAsync("operator", "bob.operator");
+            await SearchAsync(bob, expected: 1, reference: id);
+            await bob.Locator($"#transfers tr[data-transfer-id='{id}']").ClickAsync();
+            await Expect(bob.GetByTestId("approval-text")).ToContainTextAsync("It needs a second operator's approval.");
+            await bob.Locator("#approval-reason").FillAsync("dispute confirmed with the branch");
+            await bob.GetByTestId("approve").ClickAsync();
+            await Expect(bob.GetByTestId("action-result")).ToHaveTextAsync($"Approval sent for {id}; the timeline shows its progress.");
+
+            await Platform.WaitForStateAsync(id, "CancellingCredit");
+            await Platform.PurgeQueueAsync("credit-ledger");
+            await alice.Context.CloseAsync();
+            await ScreenshotAsync(bob, "dashboard-four-eyes", "a second operator approved the abort", bob.GetByTestId("detail"));
+        });
+
+        var final = await Platform.WaitForFinalAsync(id);
+        Assert.That(final.Status, Is.EqualTo("ROLLBACK"));
+        var events = await Platform.TimelineAsync(id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Single(e => e.EventType == "AbortAwaitingApproval").Actor, Is.EqualTo("alice.operator"));
+            Assert.That(events.Single(e => e.EventType == "AbortApproved").Actor, Is.EqualTo("bob.operator"));
+            Assert.That(events.Single(e => e.EventType == "AbortApproved").Details, Does.Contain("dispute confirmed with the branch"));
+        });
+    }
+
     [Test]
     public async Task An_operator_finds_a_stuck_transfer_and_aborts_it_from_the_page_and_it_rolls_back()
     {

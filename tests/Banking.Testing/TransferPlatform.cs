@@ -69,6 +69,7 @@ public sealed class TransferPlatform : IAsyncDisposable
             // The fixture runs every service as its one login, so the ledgers' replies come from it too.
             ["Transfers__DebitLedgerSender"] = platform.BrokerUser,
             ["Transfers__CreditLedgerSender"] = platform.BrokerUser,
+            ["Transfers__OperatorCommandSender"] = platform.BrokerUser,
             ["Transfers__StepTimeout"] = "00:00:02",
             ["Transfers__MaxBackoff"] = "00:00:05",
             ["Transfers__SweepInterval"] = "00:00:00.500",

@@ -99,6 +99,8 @@ public static class DashboardAuthentication
     public static IResult Session(HttpContext http, IAntiforgery antiforgery) => Results.Json(new
     {
         name = http.User.FindFirst(BankingClaims.Name)?.Value,
+        // Four eyes tells operators apart by this (OperatorApi.OperatorName): the page greys out approving one's own request.
+        operator_id = Apis.OperatorApi.OperatorName(http.User),
         roles = http.User.FindAll(BankingClaims.Role).Select(c => c.Value),
         can_act = MayAct(http.User),
         full_account_numbers = SeesFullAccountNumbers(http.User),

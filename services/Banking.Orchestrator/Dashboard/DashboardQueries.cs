@@ -196,6 +196,14 @@ public sealed class DashboardQueries(
             amount_at_risk = t.AmountAtRisk,
             aborted_by = t.AbortedBy,
             abort_reason = t.AbortReason,
+            abort_approved_by = t.AbortApprovedBy,
+            pending_approval = t.PendingAction is null ? null : new
+            {
+                action = t.PendingAction,
+                requested_by = t.PendingActionBy,
+                reason = t.PendingActionReason,
+                requested_at = Timestamp(t.PendingActionAt),
+            },
             step_attempt = t.StepAttempt,
             next_attempt_at = Timestamp(t.NextAttemptAt),
             attempts = new { debit = t.DebitAttempts, credit = t.CreditAttempts, reversal = t.ReversalAttempts, cancel = t.CancelAttempts },

@@ -1,8 +1,6 @@
 using System.Security.Claims;
-using Banking.Contracts.Transfers;
 using Banking.Orchestrator.Apis;
 using Banking.Orchestrator.Data;
-using MassTransit;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 
@@ -33,12 +31,9 @@ public static class DashboardRoutes
         api.MapGet("/transfers/{transferId}", async (string transferId, HttpContext http, DashboardQueries queries, CancellationToken ct) =>
             await queries.DetailAsync(transferId, DashboardAuthentication.SeesFullAccountNumbers(http.User), ct) is { } detail ? Results.Json(detail) : OperatorErrors.NotFound(transferId));
 
-        // The same actions as the operator API, with the session's operator as the one who asked.
-        var actions = api.MapGroup("/transfers/{transferId}").RequireAuthorization(DashboardAuthentication.Actors).RequireCsrfToken();
-        actions.MapPost("/retry", (string transferId, [FromBody] OperatorApi.OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
-            OperatorApi.ActAsync(transferId, body, user, db, ct, (who, reason) => bus.Publish(new RetryTransfer { TransferId = transferId, RequestedBy = who, Reason = reason }, ct)));
-        actions.MapPost("/abort", (string transferId, [FromBody] OperatorApi.OperatorActionRequest? body, ClaimsPrincipal user, CoreDbContext db, IPublishEndpoint bus, CancellationToken ct) =>
-            OperatorApi.ActAsync(transferId, body, user, db, ct, (who, reason) => bus.Publish(new AbortTransfer { TransferId = transferId, RequestedBy = who, Reason = reason }, ct)));
+        // The same actions as the operator API, with the session's operator as the one who asks or decides.
+        var actions = api.MapGroup("/transfers").RequireAuthorization(DashboardAuthentication.Actors).RequireCsrfToken();
+        OperatorApi.MapOperatorActions(actions);
         return app;
     }
 }

@@ -62,6 +62,11 @@ public sealed class TransferStateMap : IEntityTypeConfiguration<TransferState>
         transfer.Property(x => x.AmountAtRisk).HasColumnName("amount_at_risk").HasColumnType("decimal(20,2)");
         transfer.Property(x => x.AbortedBy).HasColumnName("aborted_by").HasColumnType("varchar(100)");
         transfer.Property(x => x.AbortReason).HasColumnName("abort_reason").HasColumnType("varchar(500)");
+        transfer.Property(x => x.AbortApprovedBy).HasColumnName("abort_approved_by").HasColumnType("varchar(100)");
+        transfer.Property(x => x.PendingAction).HasColumnName("pending_action").HasColumnType("varchar(10)");
+        transfer.Property(x => x.PendingActionBy).HasColumnName("pending_action_by").HasColumnType("varchar(100)");
+        transfer.Property(x => x.PendingActionReason).HasColumnName("pending_action_reason").HasColumnType("varchar(500)");
+        transfer.Property(x => x.PendingActionAt).HasColumnName("pending_action_at").HasColumnType("datetime(6)");
         // Stored by the saga repository (ISagaJournal), not as an EF relationship: EF would model transfer_id as an
         // alternate key with a FOREIGN KEY from transfer_event, which the seed's schema does not have (a migration).
         transfer.Ignore(x => x.Timeline);

@@ -76,6 +76,18 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
     public string? AbortedBy { get; set; }
     public string? AbortReason { get; set; }
 
+    /// <summary>The second operator who approved the abort, when it needed one (four eyes).</summary>
+    public string? AbortApprovedBy { get; set; }
+
+    /// <summary>
+    /// An operator action waiting for a second operator (<see cref="OperatorActions"/>): what, who asked, why, when.
+    /// Null when nothing waits. At most one waits at a time; it lapses when the transfer ends.
+    /// </summary>
+    public string? PendingAction { get; set; }
+    public string? PendingActionBy { get; set; }
+    public string? PendingActionReason { get; set; }
+    public DateTime? PendingActionAt { get; set; }
+
     /// <summary>
     /// The timeline lines this instance recorded (not the ones stored before it was loaded); the saga repository stores
     /// the new ones with the instance, in the same transaction (<see cref="ISagaJournal"/>).
@@ -150,6 +162,97 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
         StartStep(fence, options);
     }
 
+    /// <summary>The abort a first operator asked for, now approved by a second: carried out in the first one's name.</summary>
+    public void BeginApprovedAbort(ApproveOperatorAction approval, TransferStep fence, TransferOptions options)
+    {
+        AbortedBy = Fit(PendingActionBy, 100);
+        AbortReason = Fit(PendingActionReason, 500);
+        AbortApprovedBy = Fit(approval.ApprovedBy, 100);
+        Record("AbortApproved", CurrentState, ApprovalDetails(approval, $"fencing with {fence}"), approval.ApprovedBy);
+        ClearPendingAction();
+        StartStep(fence, options);
+    }
+
+    /// <summary>The retry a first operator asked for, now approved by a second: the step is sent again now.</summary>
+    public void RetryApprovedStep(ApproveOperatorAction approval, TransferStep step, TransferOptions options)
+    {
+        Record("RetryApproved", CurrentState, ApprovalDetails(approval, $"resending {step}"), approval.ApprovedBy);
+        var reason = $"{PendingActionReason} (asked by {PendingActionBy}, approved by {approval.ApprovedBy})";
+        ClearPendingAction();
+        RetryStep(step, reason, approval.ApprovedBy, options);
+    }
+
+    /// <summary>
+    /// An operator's retry or abort above the four-eyes threshold: kept until a second operator decides. A second
+    /// request while one waits is refused (recorded), never queued behind it.
+    /// </summary>
+    public void AwaitSecondOperator(string action, string requestedBy, string reason)
+    {
+        if (PendingAction is not null)
+        {
+            Record(Verb(action) + "Refused", CurrentState, $"a {PendingAction.ToLowerInvariant()} asked by {PendingActionBy} is waiting for a second operator", requestedBy);
+            return;
+        }
+
+        PendingAction = action;
+        PendingActionBy = Fit(requestedBy, 100);
+        PendingActionReason = Fit(reason, 500);
+        PendingActionAt = DateTime.UtcNow;
+        Record(Verb(action) + "AwaitingApproval", CurrentState, $"{Amount:0.00} {Currency} is above the four-eyes threshold; a second operator must approve: {reason}", requestedBy);
+    }
+
+    /// <summary>The approval names the action waiting, and comes from someone other than who asked.</summary>
+    public bool IsApprovedBy(ApproveOperatorAction approval) =>
+        PendingAction is not null
+        && approval.Action == PendingAction
+        && !string.Equals(approval.ApprovedBy, PendingActionBy, StringComparison.Ordinal);
+
+    /// <summary>Records why an approval changes nothing; an action that can no longer be carried out lapses.</summary>
+    public void RefuseApproval(ApproveOperatorAction approval, bool actionPossibleHere)
+    {
+        string why;
+        if (PendingAction is null || approval.Action != PendingAction) why = $"no {approval.Action.ToLowerInvariant()} is waiting for approval";
+        else if (string.Equals(approval.ApprovedBy, PendingActionBy, StringComparison.Ordinal)) why = "the operator who asked cannot approve their own request";
+        else if (!actionPossibleHere) why = $"a {approval.Action.ToLowerInvariant()} is no longer possible in state {CurrentState}";
+        else why = "refused";
+
+        Record("ApprovalRefused", CurrentState, why, approval.ApprovedBy);
+        if (PendingAction is not null && approval.Action == PendingAction && !actionPossibleHere) LapsePendingAction($"it lapsed: {why}");
+    }
+
+    public void Reject(RejectOperatorAction rejection)
+    {
+        if (PendingAction is null || rejection.Action != PendingAction)
+        {
+            Record("RejectionRefused", CurrentState, $"no {rejection.Action.ToLowerInvariant()} is waiting for approval", rejection.RejectedBy);
+            return;
+        }
+
+        var withdrawn = string.Equals(rejection.RejectedBy, PendingActionBy, StringComparison.Ordinal);
+        Record(Verb(PendingAction) + (withdrawn ? "Withdrawn" : "Rejected"), CurrentState,
+            $"{Verb(PendingAction).ToLowerInvariant()} asked by {PendingActionBy} ({PendingActionReason}): {rejection.Reason}", rejection.RejectedBy);
+        ClearPendingAction();
+    }
+
+    private void LapsePendingAction(string why)
+    {
+        Record(Verb(PendingAction!) + "Lapsed", CurrentState, $"{Verb(PendingAction!).ToLowerInvariant()} asked by {PendingActionBy}: {why}");
+        ClearPendingAction();
+    }
+
+    private void ClearPendingAction()
+    {
+        PendingAction = null;
+        PendingActionBy = null;
+        PendingActionReason = null;
+        PendingActionAt = null;
+    }
+
+    private string ApprovalDetails(ApproveOperatorAction approval, string what) =>
+        $"{what}: asked by {PendingActionBy} ({PendingActionReason}), approved{(string.IsNullOrWhiteSpace(approval.Reason) ? "" : ": " + approval.Reason)}";
+
+    private static string Verb(string action) => action == OperatorActions.Abort ? "Abort" : "Retry";
+
     public void BeginCompensation(string reasonCode, string reason, TransferOptions options)
     {
         ReasonCode = reasonCode;
@@ -165,9 +268,12 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
         ErrorMessage = reason;
         CompletedAt = DateTime.UtcNow;
         NextAttemptAt = null;
+        if (PendingAction is not null) LapsePendingAction($"the transfer ended {status}");
     }
 
-    public string AbortMessage => $"aborted by {AbortedBy}: {AbortReason}";
+    public string AbortMessage => AbortApprovedBy is null
+        ? $"aborted by {AbortedBy}: {AbortReason}"
+        : $"aborted by {AbortedBy}, approved by {AbortApprovedBy}: {AbortReason}";
 
     /// <summary>
     /// Another request under this transfer id: by fingerprint when both sides carry one, otherwise by the money-relevant

@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Contracts.Ledger;
+using Banking.Contracts.Transfers;
 using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.Data;
@@ -16,9 +17,10 @@ public sealed class TransferStateDefinition : SagaDefinition<TransferState>
 
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<TransferState> sagaConfigurator, IRegistrationContext context)
     {
-        // First, ahead of retries and the outbox: a ledger reply from anyone but that ledger's login never reaches the saga.
+        // First, ahead of retries and the outbox: a ledger reply from anyone but that ledger's login, or an operator command
+        // from anyone but this service, never reaches the saga.
         endpointConfigurator.UseFilter(new BrokerSenderFilter(
-            LedgerReplyRules(context.GetRequiredService<IOptions<TransferOptions>>().Value),
+            SenderRules(context.GetRequiredService<IOptions<TransferOptions>>().Value),
             context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
 
         // Two first events for one transfer may both find no row; the loser's insert fails on the unique key and its
@@ -33,20 +35,26 @@ public sealed class TransferStateDefinition : SagaDefinition<TransferState>
         endpointConfigurator.UseTransactionalOutbox<CoreDbContext>(context, consumerWrites: ConsumerWrites.ThroughGroupOnly);
     }
 
-    public static readonly EventId LedgerReplyRefused = new(4032, "TransferLedgerReplySenderRefused");
+    public static readonly EventId SagaMessageRefused = new(4032, "TransferSagaMessageSenderRefused");
 
     /// <summary>
     /// A ledger's answer moves the saga (a forged AccountCredited would complete a transfer never credited), so each is
-    /// believed only from the ledger that gives it. Requests, operator commands and timeouts are not ledger replies and
-    /// keep their own guards.
+    /// believed only from the ledger that gives it, and an operator command only from this service's own login.
+    /// Requests and timeouts keep their own guards.
     /// </summary>
-    public static BrokerSenderRules LedgerReplyRules(TransferOptions options) =>
-        new BrokerSenderRules("ledger reply", LedgerReplyRefused)
+    public static BrokerSenderRules SenderRules(TransferOptions options) =>
+        new BrokerSenderRules("saga message", SagaMessageRefused)
             .Require<AccountDebited>(options.DebitLedgerSender, m => m.TransferId)
             .Require<DebitRejected>(options.DebitLedgerSender, m => m.TransferId)
             .Require<DebitReversed>(options.DebitLedgerSender, m => m.TransferId)
             .Require<DebitCancelled>(options.DebitLedgerSender, m => m.TransferId)
             .Require<AccountCredited>(options.CreditLedgerSender, m => m.TransferId)
             .Require<CreditRejected>(options.CreditLedgerSender, m => m.TransferId)
-            .Require<CreditCancelled>(options.CreditLedgerSender, m => m.TransferId);
+            .Require<CreditCancelled>(options.CreditLedgerSender, m => m.TransferId)
+            // Operator commands come only from this service's operator API and dashboard, which checked who asked; a
+            // forged approval would otherwise be the second pair of eyes.
+            .Require<RetryTransfer>(options.OperatorCommandSender, m => m.TransferId)
+            .Require<AbortTransfer>(options.OperatorCommandSender, m => m.TransferId)
+            .Require<ApproveOperatorAction>(options.OperatorCommandSender, m => m.TransferId)
+            .Require<RejectOperatorAction>(options.OperatorCommandSender, m => m.TransferId);
 }

@@ -44,6 +44,8 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
         CorrelateByTransfer(() => TransferStepTimedOut, m => m.TransferId);
         CorrelateByTransfer(() => RetryTransfer, m => m.TransferId);
         CorrelateByTransfer(() => AbortTransfer, m => m.TransferId);
+        CorrelateByTransfer(() => ApproveOperatorAction, m => m.TransferId);
+        CorrelateByTransfer(() => RejectOperatorAction, m => m.TransferId);
 
         OnUnhandledEvent(context =>
         {
@@ -83,8 +85,8 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
                     context.Saga.AvailableBalance = context.Message.AvailableBalance;
                 })
                 .Publish(context => TransferCommands.Failed(context.Saga))
-                .TransitionTo(Failed),
-            AbortBy(TransferStep.CancelDebit, CancellingDebit));
+                .TransitionTo(Failed));
+        AbortBy(Debiting, TransferStep.CancelDebit, CancellingDebit);
         ResendOnTimeoutOrRetry(Debiting, TransferStep.Debit);
 
         During(Crediting,
@@ -104,8 +106,8 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
                     context.Saga.BeginCompensation(context.Message.ReasonCode, context.Message.Reason, this.options);
                 })
                 .SendStep(TransferStep.Reversal)
-                .TransitionTo(Compensating),
-            AbortBy(TransferStep.CancelCredit, CancellingCredit));
+                .TransitionTo(Compensating));
+        AbortBy(Crediting, TransferStep.CancelCredit, CancellingCredit);
         ResendOnTimeoutOrRetry(Crediting, TransferStep.Credit);
 
         // Safe abort, debit side: only the cancel's answer decides. Fenced -> nothing moved; already applied -> give it back.
@@ -192,6 +194,14 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
             When(AbortTransfer)
                 .Then(context => context.Saga.Record("AbortRefused", context.Saga.CurrentState, "the transfer is final", context.Message.RequestedBy)));
 
+        // Four eyes: an approval the state above did not carry out (none waiting, another action, the asker's own, or an
+        // action this state no longer allows) is recorded and changes nothing; a rejection clears what waits.
+        DuringAny(
+            When(ApproveOperatorAction, context => !(CanCarryOut(context.Message.Action, context.Saga.CurrentState) && context.Saga.IsApprovedBy(context.Message)))
+                .Then(context => context.Saga.RefuseApproval(context.Message, CanCarryOut(context.Message.Action, context.Saga.CurrentState))),
+            When(RejectOperatorAction)
+                .Then(context => context.Saga.Reject(context.Message)));
+
         // transfer_log.current_state keeps these names: a renamed property would strand every stored transfer in it.
         var named = States.Select(state => state.Name).Except([Initial.Name, Final.Name]).Order(StringComparer.Ordinal);
         if (!named.SequenceEqual(TransferStateNames.All.Order(StringComparer.Ordinal)))
@@ -219,6 +229,8 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
     public Event<TransferStepTimedOut> TransferStepTimedOut { get; private set; } = null!;
     public Event<RetryTransfer> RetryTransfer { get; private set; } = null!;
     public Event<AbortTransfer> AbortTransfer { get; private set; } = null!;
+    public Event<ApproveOperatorAction> ApproveOperatorAction { get; private set; } = null!;
+    public Event<RejectOperatorAction> RejectOperatorAction { get; private set; } = null!;
 
     /// <summary>The states in which a transfer is still in flight (the sweeper watches these).</summary>
     public static readonly string[] InFlightStates = [.. TransferStateNames.InFlight];

@@ -20,6 +20,8 @@ public sealed class Transfer_EndToEnd_Specs
     public async Task Start() => platform = await TransferPlatform.StartAsync("e2e", new Dictionary<string, string>
     {
         ["Transfers__StuckThreshold"] = "00:00:05",
+        // Every other spec here moves at most 1,000.00; the four-eyes spec moves more.
+        ["Transfers__FourEyesThreshold"] = "1000.00",
     });
 
     [OneTimeTearDown]
@@ -388,6 +390,78 @@ public sealed class Transfer_EndToEnd_Specs
             Assert.That(byStatus.GetValueOrDefault("ROLLBACK"), Is.GreaterThan(0), "credits to the closed account are reversed");
             foreach (var source in sources) Assert.That(await platform.BalanceAsync(1, source), Is.GreaterThanOrEqualTo(0m));
         });
+    }
+
+    [Test]
+    public async Task An_abort_above_the_four_eyes_threshold_needs_a_second_operator_and_is_carried_out_in_both_names()
+    {
+        var from = await NewAccountAsync(1, 5_000.00m);
+        var to = await NewAccountAsync(2, 0.00m);
+        var id = NewId("foureyes");
+        using var alice = OperatorClient("alice.operator");
+        using var bob = OperatorClient("bob.operator");
+
+        await platform.Credit.StopAsync();
+        try
+        {
+            await platform.SubmitAsync(id, from, to, 2_500.00m);
+            await platform.WaitForStateAsync(id, "Crediting");
+            await platform.PurgeQueueAsync("credit-ledger");
+
+            var nothingWaits = await bob.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/abort/approve", new { reason = "too early" });
+            await AssertErrorAsync(nothingWaits, 409, "NO_APPROVAL_PENDING", "approving before anyone asked");
+
+            var asked = await alice.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/abort", new { reason = "customer dispute" });
+            Assert.That(asked.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await asked.Content.ReadAsStringAsync());
+            Assert.That(await asked.Content.ReadAsStringAsync(), Does.Contain("\"approval_required\":true"));
+            await Eventually.HoldsAsync(async () => (await platform.TimelineAsync(id)).Any(e => e.EventType == "AbortAwaitingApproval"),
+                "the abort waiting for a second operator", TimeSpan.FromSeconds(30));
+
+            await AssertErrorAsync(await alice.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/abort/approve", new { reason = "mine" }),
+                403, "FORBIDDEN", "the asker approving their own abort");
+            await AssertErrorAsync(await bob.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/retry", new { reason = "resend instead" }),
+                409, "APPROVAL_PENDING", "another action while one waits");
+            await AssertErrorAsync(await bob.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/abort/reject", new { reason = "" }),
+                400, "VALIDATION_ERROR", "a rejection without a reason");
+            Assert.That(await platform.WaitForStateAsync(id, "Crediting"), Is.Not.Null, "one operator's word fenced nothing");
+
+            var approved = await bob.PostAsJsonAsync($"/api/v1/operator/transfers/{id}/abort/approve", new { reason = "dispute confirmed" });
+            Assert.That(approved.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await approved.Content.ReadAsStringAsync());
+            await platform.WaitForStateAsync(id, "CancellingCredit");
+            await platform.PurgeQueueAsync("credit-ledger");
+        }
+        finally
+        {
+            await platform.Credit.StartAsync();
+        }
+
+        var transfer = await platform.WaitForFinalAsync(id);
+        var timeline = await platform.TimelineAsync(id);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(transfer.Status, Is.EqualTo("ROLLBACK"));
+            Assert.That(await platform.BalanceAsync(1, from), Is.EqualTo(5_000.00m), "the debit was given back");
+            Assert.That(await CountAsync(
+                "SELECT COUNT(*) FROM transfer_log WHERE transfer_id = @p AND aborted_by = 'alice.operator' AND abort_approved_by = 'bob.operator' AND pending_action IS NULL", id), Is.EqualTo(1));
+            Assert.That(timeline.Single(e => e.EventType == "AbortAwaitingApproval").Actor, Is.EqualTo("alice.operator"));
+            Assert.That(timeline.Single(e => e.EventType == "AbortApproved").Actor, Is.EqualTo("bob.operator"));
+        });
+    }
+
+    private static async Task AssertErrorAsync(HttpResponseMessage response, int status, string code, string because)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That((int)response.StatusCode, Is.EqualTo(status), $"{because}: {body}");
+        Assert.That(body, Does.Contain($"\"code\":\"{code}\""), because);
+    }
+
+    private async Task<long> CountAsync(string sql, string parameter)
+    {
+        await using var connection = new MySqlConnector.MySqlConnection(platform.Core);
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand(sql, connection);
+        command.Parameters.AddWithValue("@p", parameter);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
     private HttpClient OperatorClient(string name)

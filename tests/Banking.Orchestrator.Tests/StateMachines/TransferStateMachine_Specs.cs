@@ -446,6 +446,123 @@ public class TransferStateMachine_Specs
         Assert.That(SentCount<CreditAccount>(), Is.Zero);
     }
 
+    // Issue 17, point 4: above Transfers:FourEyesThreshold (50,000.00 by default) one operator asks, another decides.
+    private const decimal AboveFourEyes = 60_000m;
+
+    private async Task ToCreditingAboveFourEyes()
+    {
+        await Drive(Request(AboveFourEyes));
+        await InState(m => m.Debiting);
+        await Drive(Debited());
+        await InState(m => m.Crediting);
+    }
+
+    [Test]
+    public async Task An_abort_above_the_four_eyes_threshold_waits_and_its_asker_cannot_approve_it()
+    {
+        await ToCreditingAboveFourEyes();
+        await Drive(new AbortTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "customer dispute" },
+            new ApproveOperatorAction { TransferId = transferId, Action = OperatorActions.Abort, ApprovedBy = "ops.alice", Reason = "looks fine to me" });
+
+        var transfer = await InState(m => m.Crediting);
+        Assert.Multiple(() =>
+        {
+            Assert.That(SentCount<CancelCredit>(), Is.Zero, "nothing is fenced on one operator's word");
+            Assert.That(transfer.PendingAction, Is.EqualTo(OperatorActions.Abort));
+            Assert.That(transfer.PendingActionBy, Is.EqualTo("ops.alice"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "AbortAwaitingApproval").Actor, Is.EqualTo("ops.alice"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "ApprovalRefused").Details, Does.Contain("cannot approve their own"));
+        });
+    }
+
+    [Test]
+    public async Task A_second_operators_approval_carries_out_the_abort_in_both_names()
+    {
+        await ToCreditingAboveFourEyes();
+        await Drive(new AbortTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "customer dispute" },
+            new ApproveOperatorAction { TransferId = transferId, Action = OperatorActions.Abort, ApprovedBy = "ops.bob", Reason = "checked the dispute" });
+
+        var transfer = await InState(m => m.CancellingCredit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(SentCount<CancelCredit>(), Is.EqualTo(1));
+            Assert.That(transfer.AbortedBy, Is.EqualTo("ops.alice"));
+            Assert.That(transfer.AbortApprovedBy, Is.EqualTo("ops.bob"));
+            Assert.That(transfer.PendingAction, Is.Null);
+            Assert.That(transfer.AbortMessage, Does.Contain("ops.alice").And.Contain("approved by ops.bob"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "AbortApproved").Actor, Is.EqualTo("ops.bob"));
+        });
+    }
+
+    [Test]
+    public async Task A_rejected_retry_sends_nothing_and_an_approved_one_resends_the_step()
+    {
+        await Drive(Request(AboveFourEyes));
+        await InState(m => m.Debiting);
+        await Drive(new RetryTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "broker was down" },
+            new RejectOperatorAction { TransferId = transferId, Action = OperatorActions.Retry, RejectedBy = "ops.bob", Reason = "the ledger is answering again" });
+        Assert.That(SentCount<DebitAccount>(), Is.EqualTo(1), "a rejected retry sends nothing");
+        Assert.That(saga.Sagas.Contains(correlationId)!.PendingAction, Is.Null);
+
+        await Drive(new RetryTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "still stuck" },
+            new ApproveOperatorAction { TransferId = transferId, Action = OperatorActions.Retry, ApprovedBy = "ops.bob" });
+        var transfer = saga.Sagas.Contains(correlationId)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(SentCount<DebitAccount>(), Is.EqualTo(2));
+            Assert.That(transfer.Timeline.Select(e => e.EventType), Does.Contain("RetryRejected").And.Contain("RetryApproved"));
+            Assert.That(transfer.Timeline.Last(e => e.EventType == "OperatorRetry").Details, Does.Contain("asked by ops.alice, approved by ops.bob"));
+        });
+    }
+
+    [Test]
+    public async Task While_an_action_waits_another_is_refused_and_an_approval_of_the_other_action_changes_nothing()
+    {
+        await ToCreditingAboveFourEyes();
+        await Drive(new AbortTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "customer dispute" },
+            new RetryTransfer { TransferId = transferId, RequestedBy = "ops.carol", Reason = "resend" },
+            new ApproveOperatorAction { TransferId = transferId, Action = OperatorActions.Retry, ApprovedBy = "ops.bob" });
+
+        var transfer = await InState(m => m.Crediting);
+        Assert.Multiple(() =>
+        {
+            Assert.That(SentCount<CreditAccount>(), Is.EqualTo(1));
+            Assert.That(SentCount<CancelCredit>(), Is.Zero);
+            Assert.That(transfer.PendingAction, Is.EqualTo(OperatorActions.Abort));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "RetryRefused").Details, Does.Contain("waiting for a second operator"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "ApprovalRefused").Details, Does.Contain("no retry is waiting"));
+        });
+    }
+
+    [Test]
+    public async Task An_action_waiting_when_the_transfer_ends_lapses_and_a_late_approval_changes_nothing()
+    {
+        await ToCreditingAboveFourEyes();
+        await Drive(new AbortTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "customer dispute" }, Credited());
+        await InState(m => m.Completed);
+        await Drive(new ApproveOperatorAction { TransferId = transferId, Action = OperatorActions.Abort, ApprovedBy = "ops.bob" });
+
+        var transfer = await InState(m => m.Completed);
+        Assert.Multiple(() =>
+        {
+            Assert.That(transfer.Status, Is.EqualTo(TransferStatuses.Success));
+            Assert.That(transfer.PendingAction, Is.Null);
+            Assert.That(SentCount<CancelCredit>(), Is.Zero);
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "AbortLapsed").Details, Does.Contain("ended SUCCESS"));
+            Assert.That(transfer.Timeline.Single(e => e.EventType == "ApprovalRefused").Details, Does.Contain("no abort is waiting"));
+        });
+    }
+
+    [Test]
+    public async Task An_abort_at_or_below_the_threshold_needs_one_operator()
+    {
+        await Drive(Request(50_000m));
+        await InState(m => m.Debiting);
+        await Drive(new AbortTransfer { TransferId = transferId, RequestedBy = "ops.alice", Reason = "customer withdrew" });
+        await InState(m => m.CancellingDebit);
+        Assert.That(SentCount<CancelDebit>(), Is.EqualTo(1));
+    }
+
     [Test]
     public async Task Operator_actions_on_a_final_transfer_are_refused_and_recorded()
     {

@@ -22,7 +22,8 @@ public sealed class LedgerReplySender_Specs
     public async Task Start()
     {
         // Its own platform: the credit ledger is stopped here, which the shared one must never see.
-        platform = await TransferPlatform.StartAsync("sec-reply");
+        // Four eyes above 100.00: the forged-approval spec moves more, the forged-reply spec less.
+        platform = await TransferPlatform.StartAsync("sec-reply", new Dictionary<string, string> { ["Transfers__FourEyesThreshold"] = "100.00" });
         var vhost = Uri.UnescapeDataString(platform.Broker.AbsolutePath.TrimStart('/'));
         intruder = $"{platform.Servers.RunId}-reply-intruder";
         using var http = platform.Servers.ManagementClient();
@@ -68,7 +69,7 @@ public sealed class LedgerReplySender_Specs
             Assert.That(await SagaPlatform.CountAsync(platform.Core, "SELECT COUNT(*) FROM transfer_event WHERE transfer_id = @p AND event_type = 'AccountCredited'", transferId), Is.Zero);
             Assert.That(await platform.BalanceAsync(1, from), Is.EqualTo(460m), "only the real debit moved");
             Assert.That(await platform.BalanceAsync(2, to), Is.EqualTo(100m), "nothing was paid in");
-            Assert.That(log, Does.Contain("TransferLedgerReplySenderRefused").And.Contain(transferId), "the security event names the transfer");
+            Assert.That(log, Does.Contain("TransferSagaMessageSenderRefused").And.Contain(transferId), "the security event names the transfer");
         });
 
         // The credit ledger comes back, takes its waiting command and answers as its own login: that reply completes it.
@@ -82,6 +83,59 @@ public sealed class LedgerReplySender_Specs
             Assert.That(await platform.BalanceAsync(1, from), Is.EqualTo(460m));
         });
     }
+
+    // Issue 17, point 4: the second pair of eyes is a message to the saga. A login that may write to the saga's queue
+    // must not be able to approve an abort in another operator's name; without the sender rule this abort would run.
+    [Test]
+    public async Task A_forged_approval_from_another_login_does_not_carry_out_a_waiting_abort()
+    {
+        var from = await SagaPlatform.OpenAccountAsync(platform, 1, 1_000m);
+        var to = await SagaPlatform.OpenAccountAsync(platform, 2, 0m);
+        var transferId = SagaPlatform.NewTransferId("FOUREYES");
+        await platform.Credit.StopAsync();
+        try
+        {
+            await platform.SubmitAsync(transferId, from, to, 500m);
+            await Eventually.HoldsAsync(async () => await StateAsync(transferId) == 1, "the transfer waiting in Crediting", TimeSpan.FromSeconds(30));
+
+            using var alice = new HttpClient { BaseAddress = platform.Orchestrator.BaseAddress };
+            alice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Issue("operator", "alice.operator"));
+            var asked = await alice.PostAsync($"/api/v1/operator/transfers/{transferId}/abort", Json("""{"reason":"customer dispute"}"""));
+            Assert.That(asked.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await asked.Content.ReadAsStringAsync());
+            await Eventually.HoldsAsync(async () => await SagaPlatform.CountAsync(platform.Core,
+                    "SELECT COUNT(*) FROM transfer_log WHERE transfer_id = @p AND pending_action = 'ABORT'", transferId) == 1,
+                "the abort waiting for a second operator", TimeSpan.FromSeconds(30));
+            var errorsBefore = await platform.QueueDepthAsync("transfer-state_error");
+
+            await SendAsIntruderAsync(ForgedApproval(transferId));
+
+            await Eventually.HoldsAsync(async () => await platform.QueueDepthAsync("transfer-state_error") == errorsBefore + 1,
+                "the forged approval in transfer-state_error", TimeSpan.FromSeconds(30));
+            var log = await File.ReadAllTextAsync(platform.Orchestrator.LogPath);
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await StateAsync(transferId), Is.EqualTo(1), "still Crediting: nothing was fenced");
+                Assert.That(await SagaPlatform.CountAsync(platform.Core,
+                    "SELECT COUNT(*) FROM transfer_log WHERE transfer_id = @p AND pending_action = 'ABORT' AND abort_approved_by IS NULL", transferId), Is.EqualTo(1));
+                Assert.That(await SagaPlatform.CountAsync(platform.Core,
+                    "SELECT COUNT(*) FROM transfer_event WHERE transfer_id = @p AND event_type = 'AbortApproved'", transferId), Is.Zero);
+                Assert.That(log, Does.Contain("TransferSagaMessageSenderRefused").And.Contain(transferId), "the security event names the transfer");
+            });
+        }
+        finally
+        {
+            await platform.Credit.StartAsync();
+        }
+
+        await Eventually.HoldsAsync(async () => await SagaPlatform.CountAsync(platform.Core,
+                "SELECT COUNT(*) FROM transfer_log WHERE transfer_id = @p AND status = 'SUCCESS' AND pending_action IS NULL", transferId) == 1,
+            "the transfer completed once the credit ledger was back, the waiting abort lapsed", TimeSpan.FromSeconds(60));
+    }
+
+    private static byte[] ForgedApproval(string transferId) => Encoding.UTF8.GetBytes($$$"""
+        {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Banking.Contracts.Transfers:ApproveOperatorAction"],
+         "message":{"transferId":"{{{transferId}}}","action":"ABORT","approvedBy":"bob.operator","reason":"forged"}}
+        """);
 
     private Task<long> StateAsync(string transferId) => SagaPlatform.CountAsync(platform.Core,
         "SELECT COUNT(*) FROM transfer_log WHERE transfer_id = @p AND current_state = 'Crediting' AND status = 'PENDING'", transferId);

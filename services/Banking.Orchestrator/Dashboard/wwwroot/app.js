@@ -127,7 +127,8 @@ async function openDetail(transferId) {
     ...field("Attempts", `debit ${t.attempts.debit}, credit ${t.attempts.credit}, reversal ${t.attempts.reversal}, cancel ${t.attempts.cancel}`),
     ...field("Next attempt", t.next_attempt_at), ...field("Source balance after", money(t.source_balance_after)),
     ...field("Amount at risk", money(t.amount_at_risk)), ...field("Requested by", `${t.requested_by ?? "—"} via ${t.channel ?? "—"}`),
-    ...field("Aborted by", t.aborted_by), el("dt", {}, "Trace id"), el("dd", {}, trace ?? "—"));
+    ...field("Aborted by", t.abort_approved_by ? `${t.aborted_by}, approved by ${t.abort_approved_by}` : t.aborted_by), el("dt", {}, "Trace id"), el("dd", {}, trace ?? "—"));
+  showApproval(t);
   $("#timeline tbody").replaceChildren(...t.timeline.map((e) => el("tr", {},
     el("td", {}, e.at), el("td", { class: "num" }, e.since_previous_ms == null ? "" : String(e.since_previous_ms)),
     el("td", {}, e.event), el("td", {}, `${e.from_state ?? ""} → ${e.to_state ?? ""}`), el("td", {}, e.details ?? ""), el("td", {}, e.actor ?? ""))));
@@ -140,6 +141,36 @@ async function openDetail(transferId) {
         el("td", { class: "num" }, money(h.amount)), el("td", { class: "num" }, money(h.previous_balance)), el("td", { class: "num" }, money(h.actual_balance)), el("td", {}, h.at))))),
     el("p", { class: "small" }, `Operations: ${l.operations.map((o) => `${o.operation} ${o.outcome}${o.reason_code ? " (" + o.reason_code + ")" : ""}`).join(", ") || "none"}`))));
   if (opened) $("#detail").scrollIntoView({ behavior: "smooth" });
+}
+
+// Four eyes: an action above the threshold waits here until another operator approves or rejects it.
+function showApproval(t) {
+  const waiting = t.pending_approval;
+  $("#approval").hidden = !(waiting && t.in_flight);
+  $("#actions").hidden = $("#actions").hidden || !!waiting;
+  if (!waiting) return;
+  const own = waiting.requested_by === session.operator_id;
+  $("#approval-text").textContent = `${waiting.action === "ABORT" ? "Abort" : "Retry"} asked by ${waiting.requested_by} at ${waiting.requested_at}: ${waiting.reason}. ` +
+    (own ? "Another operator must approve it; you may withdraw it." : "It needs a second operator's approval.");
+  $("#approve").hidden = !session.can_act;
+  $("#approve").disabled = own;
+  $("#reject").hidden = !session.can_act;
+  $("#reject").textContent = own ? "Withdraw" : "Reject";
+}
+
+async function decide(decision) {
+  const waiting = current?.pending_approval;
+  if (!waiting) return;
+  const reason = $("#approval-reason").value.trim();
+  if (decision === "reject" && !reason) { $("#approval-reason").focus(); return; }
+  const path = `/transfers/${encodeURIComponent(current.transfer_id)}/${waiting.action.toLowerCase()}/${decision}`;
+  const result = await post(path, { reason: reason || null });
+  const out = $("#action-result");
+  out.className = result.ok ? "ok" : "error";
+  out.textContent = result.ok ? `${decision === "approve" ? "Approval" : "Rejection"} sent for ${current.transfer_id}; the timeline shows its progress.`
+                              : `Refused: ${result.body?.error?.message ?? result.status}`;
+  $("#approval-reason").value = "";
+  setTimeout(() => openDetail(current.transfer_id), 1000);
 }
 
 function askFor(action) {
@@ -160,7 +191,9 @@ async function confirmAction(event) {
   $("#action-form").hidden = true;
   const out = $("#action-result");
   out.className = result.ok ? "ok" : "error";
-  out.textContent = result.ok ? `${pendingAction === "abort" ? "Abort" : "Retry"} sent for ${current.transfer_id}; the timeline shows its progress.`
+  out.textContent = result.ok && result.body?.approval_required
+    ? `${pendingAction === "abort" ? "Abort" : "Retry"} of ${current.transfer_id} asked; above the four-eyes threshold it waits for a second operator.`
+    : result.ok ? `${pendingAction === "abort" ? "Abort" : "Retry"} sent for ${current.transfer_id}; the timeline shows its progress.`
                               : `Refused: ${result.body?.error?.message ?? result.status}`;
   setTimeout(() => openDetail(current.transfer_id), 1000);
 }
@@ -170,9 +203,7 @@ async function refresh() {
     await loadOverview();
     if (current) await openDetail(current.transfer_id);
   } catch (e) {
-    $("#error-queues tbody").replaceChildren(...o.error_queues.map((q) =>
-    el("tr", { "data-queue": q.queue, class: q.messages > 0 ? "alert" : null }, el("td", {}, q.queue), el("td", { class: "num" }, q.available ? String(q.messages) : "unavailable"))));
-  $("#refreshed").textContent = `refresh failed: ${e.message}`;
+    $("#refreshed").textContent = `refresh failed: ${e.message}`;
   }
 }
 
@@ -187,6 +218,8 @@ async function start() {
   $("#retry").addEventListener("click", () => askFor("retry"));
   $("#abort").addEventListener("click", () => askFor("abort"));
   $("#action-form").addEventListener("submit", confirmAction);
+  $("#approve").addEventListener("click", () => decide("approve"));
+  $("#reject").addEventListener("click", () => decide("reject"));
   $("#action-cancel").addEventListener("click", () => { $("#action-form").hidden = true; });
   await Promise.all([loadOverview(), loadList()]);
   setInterval(refresh, 5000);

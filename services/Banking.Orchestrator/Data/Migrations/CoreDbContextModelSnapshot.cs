@@ -225,6 +225,10 @@ namespace Banking.Orchestrator.Data.Migrations
 
                     MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("AbortApprovedBy")
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("abort_approved_by");
+
                     b.Property<string>("AbortReason")
                         .HasColumnType("varchar(500)")
                         .HasColumnName("abort_reason");
@@ -310,6 +314,22 @@ namespace Banking.Orchestrator.Data.Migrations
                     b.Property<DateTime?>("NextAttemptAt")
                         .HasColumnType("datetime(6)")
                         .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("PendingAction")
+                        .HasColumnType("varchar(10)")
+                        .HasColumnName("pending_action");
+
+                    b.Property<DateTime?>("PendingActionAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("pending_action_at");
+
+                    b.Property<string>("PendingActionBy")
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("pending_action_by");
+
+                    b.Property<string>("PendingActionReason")
+                        .HasColumnType("varchar(500)")
+                        .HasColumnName("pending_action_reason");
 
                     b.Property<string>("ReasonCode")
                         .HasColumnType("varchar(40)")
