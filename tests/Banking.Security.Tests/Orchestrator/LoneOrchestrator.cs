@@ -48,6 +48,8 @@ public sealed class LoneOrchestrator : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = environment,
             ["DOTNET_ENVIRONMENT"] = environment,
             ["Transfers__StepTimeout"] = "00:00:30",
+            // The spec's virtual host has one login; the operator commands this orchestrator publishes carry it.
+            ["Transfers__OperatorCommandSender"] = TransferPlatform.BrokerUserOf(broker),
         };
         if (environment == "Production") variables["Jwt__SigningKey"] = ProductionSigningKey;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) variables[key] = value;
