@@ -11,6 +11,9 @@ public static class ReasonCodes
     public const string AccountNotFound = "ACCOUNT_NOT_FOUND";
     public const string CurrencyMismatch = "CURRENCY_MISMATCH";
     public const string LimitExceeded = "LIMIT_EXCEEDED";
+
+    /// <summary>The debit would take the account or its customer over the day's cumulative outgoing limit.</summary>
+    public const string DailyLimitExceeded = "DAILY_LIMIT_EXCEEDED";
     public const string ValidationError = "VALIDATION_ERROR";
 
     /// <summary>A transfer id already names a transfer with other content; that transfer is not touched.</summary>

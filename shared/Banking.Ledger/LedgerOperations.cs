@@ -21,15 +21,17 @@ namespace Banking.Ledger;
 /// operations read in one round trip, and what the group's operations write goes out in its closing batch
 /// (<see cref="GroupLedgerStore"/>); called on its own, each step is its own statement (<see cref="SqlLedgerStore"/>).
 /// </summary>
-public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, GroupMembership? membership = null)
+public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, GroupMembership? membership = null, DailyLimitPolicy? dailyLimits = null)
 {
     public LedgerOperations(LedgerDbContext db) : this(db, TimeProvider.System)
     {
     }
 
     /// <summary>
-    /// Takes <paramref name="amount"/> out of the account. Invariant: a balance never goes below zero, and a
-    /// transfer's debit is applied at most once; a refusal is recorded, so the answer never flips.
+    /// Takes <paramref name="amount"/> out of the account. Invariant: a balance never goes below zero, a transfer's
+    /// debit is applied at most once, and with the daily limits on, what the account and its customer send out in one
+    /// business date never exceeds their limits (the counters are locked with the account, so concurrent debits are
+    /// decided one after the other); a refusal is recorded, so the answer never flips.
     /// </summary>
     public Task<LedgerResult> DebitAsync(string transferId, string accountNo, decimal amount, string currency, string? narrative, CancellationToken cancellationToken = default) =>
         ApplyAsync(LedgerOperationKinds.Debit, transferId, accountNo, amount, currency, narrative, cancellationToken);
@@ -65,13 +67,17 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, Gro
 
         var account = await store.LockAccountAsync(debit.AccountNo, cancellationToken)
             ?? throw new InvalidOperationException($"account of applied debit {transferId} has disappeared");
+        // The reversal gives the allowance back to the business date the debit counted on.
+        var allowance = dailyLimits is { Enabled: true }
+            ? await store.LockDailyAllowanceAsync(account, dailyLimits.BusinessDateOf(debit.AtUtc), dailyLimits, cancellationToken)
+            : null;
         var before = account.Balance;
         var after = before + debit.Amount;
         var seqNo = NewSeqNo();
         var result = new LedgerResult(transferId, LedgerOperationKinds.ReverseDebit, debit.AccountNo, debit.Amount, debit.Currency, LedgerOutcomes.Applied,
             null, null, null, before, after, seqNo, now);
         return await store.InsertClaimAsync(result,
-            new BalanceChange(account, "REVCR", "C", $"reversal of transfer {transferId}"), cancellationToken);
+            new BalanceChange(account, "REVCR", "C", $"reversal of transfer {transferId}", allowance, -debit.Amount), cancellationToken);
     }
 
     /// <summary>
@@ -97,13 +103,21 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, Gro
 
         var now = Now();
         var recordedAmount = IsWellFormed(amount) ? amount : 0m;
-        LedgerResult Reject(string code, string reason, decimal? available = null) =>
-            new(transferId, operation, accountNo, recordedAmount, Fit(currency, 3), LedgerOutcomes.Rejected, code, reason, available, null, null, null, now);
+        LedgerResult Reject(string code, string reason, decimal? available = null, decimal? remainingAllowance = null) =>
+            new(transferId, operation, accountNo, recordedAmount, Fit(currency, 3), LedgerOutcomes.Rejected, code, reason, available, null, null, null, now)
+            {
+                RemainingAllowance = remainingAllowance,
+            };
 
         if (!IsWellFormed(amount))
             return await store.InsertClaimAsync(Reject(ReasonCodes.ValidationError, $"amount {amount} must be greater than 0 with at most 2 decimal places"), null, cancellationToken);
 
         var account = await store.LockAccountAsync(accountNo, cancellationToken);
+        // Only a debit that passes every other check is counted against the day's limits (and locks the counters).
+        var allowance = operation == LedgerOperationKinds.Debit && dailyLimits is { Enabled: true }
+                        && account is { Status: "A" } && account.Currency == currency && account.Balance >= amount
+            ? await store.LockDailyAllowanceAsync(account, dailyLimits.BusinessDateOf(now), dailyLimits, cancellationToken)
+            : null;
         LedgerResult result;
         if (account is null)
         {
@@ -121,6 +135,12 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, Gro
         {
             result = Reject(ReasonCodes.InsufficientBalance, $"account {accountNo} holds {account.Balance:0.00}, less than {amount:0.00}", account.Balance);
         }
+        else if (allowance?.ExceededBy(amount) is { } exceeded)
+        {
+            result = Reject(ReasonCodes.DailyLimitExceeded,
+                $"the {exceeded.Key.Scope.ToLowerInvariant()}'s daily outgoing limit of {exceeded.Limit:0.00} {currency} for {exceeded.Key.BusinessDate:yyyy-MM-dd} leaves {allowance.Remaining:0.00}, less than {amount:0.00}",
+                remainingAllowance: allowance.Remaining);
+        }
         else if (operation == LedgerOperationKinds.Credit && account.Balance + amount > MaxBalance)
         {
             result = Reject(ReasonCodes.LimitExceeded, $"account {accountNo} cannot hold more than {MaxBalance}");
@@ -130,7 +150,7 @@ public sealed class LedgerOperations(LedgerDbContext db, TimeProvider clock, Gro
             var after = operation == LedgerOperationKinds.Debit ? account.Balance - amount : account.Balance + amount;
             result = new LedgerResult(transferId, operation, accountNo, amount, currency, LedgerOutcomes.Applied, null, null, null, account.Balance, after, NewSeqNo(), now);
             var (type, indicator) = operation == LedgerOperationKinds.Debit ? ("TRFDR", "D") : ("TRFCR", "C");
-            return await store.InsertClaimAsync(result, new BalanceChange(account, type, indicator, narrative), cancellationToken);
+            return await store.InsertClaimAsync(result, new BalanceChange(account, type, indicator, narrative, allowance, amount), cancellationToken);
         }
 
         return await store.InsertClaimAsync(result, null, cancellationToken);

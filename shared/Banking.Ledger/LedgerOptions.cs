@@ -20,3 +20,23 @@ public sealed class LedgerOptions
     [Required(AllowEmptyStrings = false)]
     public string CommandSender { get; set; } = "orchestrator";
 }
+
+/// <summary>
+/// Configuration section <c>Ledger:DailyLimits</c>: how much an account, and all of one customer's accounts together,
+/// may send out in one business date (the bank's time zone, <c>Bank:BusinessTimeZone</c>), counted in the account's
+/// currency. An override in the ledger's <c>daily_limit</c> table replaces the default for one account or customer.
+/// </summary>
+public sealed class DailyLimitOptions
+{
+    public const string Section = "Ledger:DailyLimits";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Per source account and business date, unless the account has an override.</summary>
+    public decimal AccountDefault { get; set; } = 1_000_000.00m;
+
+    /// <summary>Per customer (<c>CLIENT_NO</c>), currency and business date, across the customer's accounts in this ledger.</summary>
+    public decimal CustomerDefault { get; set; } = 2_000_000.00m;
+
+    public static bool IsLimit(decimal value) => value >= 0 && decimal.Round(value, 2) == value && value <= Contracts.TransferRules.MaxRepresentableAmount;
+}

@@ -25,6 +25,9 @@ public sealed record LedgerResult(
 {
     public bool IsReplay { get; init; }
 
+    /// <summary>What the account (or its customer) could still send out that business date, when refused <c>DAILY_LIMIT_EXCEEDED</c>.</summary>
+    public decimal? RemainingAllowance { get; init; }
+
     public bool IsApplied => Outcome == LedgerOutcomes.Applied;
 
     /// <summary>The reply to DebitAccount: AccountDebited, or DebitRejected (a debit fenced by a cancel is rejected as CANCELLED).</summary>
@@ -37,7 +40,8 @@ public sealed record LedgerResult(
         : new DebitRejected
         {
             TransferId = TransferId, AccountNo = AccountNo, Amount = Amount, Currency = Currency,
-            ReasonCode = ReasonCode ?? ReasonCodes.Cancelled, Reason = Reason ?? Outcome, AvailableBalance = AvailableBalance, RejectedAtUtc = AtUtc,
+            ReasonCode = ReasonCode ?? ReasonCodes.Cancelled, Reason = Reason ?? Outcome, AvailableBalance = AvailableBalance,
+            RemainingDailyAllowance = RemainingAllowance, RejectedAtUtc = AtUtc,
         };
 
     /// <summary>The reply to CreditAccount: AccountCredited, or CreditRejected.</summary>

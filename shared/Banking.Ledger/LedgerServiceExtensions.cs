@@ -44,7 +44,13 @@ public static class LedgerServiceExtensions
         // Options built once, not per message scope: they depend on nothing scoped.
         builder.Services.AddDbContext<LedgerDbContext>(options => options.UseBankingMySql(connectionString, LedgerDbContext.MigrationsHistoryTable, typeof(LedgerDbContext).Assembly),
             optionsLifetime: ServiceLifetime.Singleton);
-        builder.Services.AddScoped(services => new LedgerOperations(services.GetRequiredService<LedgerDbContext>(), TimeProvider.System, services.GetService<GroupMembership>()));
+        builder.Services.AddOptions<DailyLimitOptions>().BindConfiguration(DailyLimitOptions.Section)
+            .Validate(limits => DailyLimitOptions.IsLimit(limits.AccountDefault) && DailyLimitOptions.IsLimit(limits.CustomerDefault),
+                $"{DailyLimitOptions.Section}:AccountDefault and CustomerDefault must be amounts of at least 0.00 with at most 2 decimal places.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(services => new DailyLimitPolicy(services.GetRequiredService<IOptions<DailyLimitOptions>>().Value, services.GetRequiredService<BusinessCalendar>()));
+        builder.Services.AddScoped(services => new LedgerOperations(services.GetRequiredService<LedgerDbContext>(), TimeProvider.System,
+            services.GetService<GroupMembership>(), services.GetRequiredService<DailyLimitPolicy>()));
         builder.AddMySqlReadiness("ledger-db", ConnectionStringName);
 
         // Hosted services start one after the other in registration order: the schema is current before the bus

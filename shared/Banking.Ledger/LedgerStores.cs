@@ -14,6 +14,12 @@ internal interface ILedgerStore
     /// <summary>The account, locked for the rest of the transaction: concurrent operations on one account queue here.</summary>
     Task<LockedAccount?> LockAccountAsync(string accountNo, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The account's and its customer's outgoing counters for <paramref name="businessDate"/>, locked for the rest of the
+    /// transaction (after the account's own lock), with the limits that apply to them.
+    /// </summary>
+    Task<DailyAllowance> LockDailyAllowanceAsync(LockedAccount account, DateOnly businessDate, DailyLimitPolicy policy, CancellationToken cancellationToken);
+
     /// <summary>Records the outcome and, for an applied operation, the balance change and its history row; a claim recorded first wins.</summary>
     Task<LedgerResult> InsertClaimAsync(LedgerResult result, BalanceChange? change, CancellationToken cancellationToken);
 }
@@ -29,13 +35,27 @@ internal sealed class LockedAccount(long internalKey, string accountNo, string c
     public decimal Balance { get; set; } = balance;
 }
 
-internal sealed record BalanceChange(LockedAccount Account, string TranType, string Indicator, string? Narrative);
+/// <summary>
+/// A balance change and its history row; <paramref name="Outgoing"/> is the daily allowance it counts against (a debit
+/// adds <paramref name="OutgoingDelta"/>, its reversal gives it back), when the daily limits are on.
+/// </summary>
+internal sealed record BalanceChange(LockedAccount Account, string TranType, string Indicator, string? Narrative, DailyAllowance? Outgoing = null, decimal OutgoingDelta = 0m)
+{
+    /// <summary>Counts the change against its allowance; returns the counters it moved.</summary>
+    public IEnumerable<DailyCounter> CountOutgoing()
+    {
+        if (Outgoing is null) return [];
+        Outgoing.Account.Add(OutgoingDelta);
+        Outgoing.Customer.Add(OutgoingDelta);
+        return [Outgoing.Account, Outgoing.Customer];
+    }
+}
 
 /// <summary>The SQL the ledger's stores share: the columns of a recorded operation and of an account, read the same way.</summary>
 internal static class LedgerSql
 {
     public const string ClaimColumns =
-        "transfer_id, operation, account_no, amount, currency, outcome, reason_code, reason, available_balance, balance_before, balance_after, seq_no, created_at";
+        "transfer_id, operation, account_no, amount, currency, outcome, reason_code, reason, available_balance, balance_before, balance_after, seq_no, created_at, remaining_allowance";
 
     public const string AccountColumns = "a.BASE_ACCT_NO, a.INTERNAL_KEY, a.CLIENT_NO, a.ACCT_CCY, a.ACCT_STATUS, b.TOTAL_AMOUNT";
 
@@ -45,7 +65,7 @@ internal static class LedgerSql
     public const string LockOneAccount = $"SELECT {AccountColumns} FROM {AccountsJoin} WHERE a.BASE_ACCT_NO = ? ORDER BY a.INTERNAL_KEY LIMIT 1 FOR UPDATE";
 
     public static readonly string[] ClaimInsertColumns =
-        ["transfer_id", "operation", "account_no", "amount", "currency", "outcome", "reason_code", "reason", "available_balance", "balance_before", "balance_after", "seq_no", "created_at"];
+        ["transfer_id", "operation", "account_no", "amount", "currency", "outcome", "reason_code", "reason", "available_balance", "balance_before", "balance_after", "seq_no", "created_at", "remaining_allowance"];
 
     public static readonly string[] HistoryColumns =
         ["SEQ_NO", "INTERNAL_KEY", "CLIENT_NO", "BASE_ACCT_NO", "TRAN_TYPE", "TRAN_AMT", "PREVIOUS_BAL_AMT", "ACTUAL_BAL", "CR_DR_IND", "TRAN_DATE", "REFERENCE", "NARRATIVE", "TRAN_STATUS"];
@@ -55,7 +75,10 @@ internal static class LedgerSql
         decimal? Decimal(int i) => reader.IsDBNull(i) ? null : reader.GetDecimal(i);
         string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
         return new LedgerResult(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetString(5),
-            Text(6), Text(7), Decimal(8), Decimal(9), Decimal(10), Text(11), DateTime.SpecifyKind(reader.GetDateTime(12), DateTimeKind.Utc));
+            Text(6), Text(7), Decimal(8), Decimal(9), Decimal(10), Text(11), DateTime.SpecifyKind(reader.GetDateTime(12), DateTimeKind.Utc))
+        {
+            RemainingAllowance = Decimal(13),
+        };
     }
 
     public static LockedAccount ReadAccount(MySqlDataReader reader) =>
@@ -65,8 +88,73 @@ internal static class LedgerSql
     public static object?[] ClaimRow(LedgerResult r) =>
     [
         r.TransferId, r.Operation, LedgerOperations.Fit(r.AccountNo, 50), r.Amount, r.Currency, r.Outcome, r.ReasonCode,
-        r.Reason is null ? null : LedgerOperations.Fit(r.Reason, 500), r.AvailableBalance, r.BalanceBefore, r.BalanceAfter, r.SeqNo, r.AtUtc,
+        r.Reason is null ? null : LedgerOperations.Fit(r.Reason, 500), r.AvailableBalance, r.BalanceBefore, r.BalanceAfter, r.SeqNo, r.AtUtc, r.RemainingAllowance,
     ];
+
+    public static readonly string[] DailyOutgoingColumns = ["scope", "scope_key", "currency", "business_date", "amount", "updated_at"];
+
+    /// <summary>Writes the counters' amounts: their rows are locked by this transaction, so the amounts are exact.</summary>
+    public static void WriteDailyOutgoing(GroupWrites writes, IEnumerable<DailyCounter> counters, DateTime now) =>
+        writes.InsertRows("daily_outgoing", DailyOutgoingColumns,
+            counters.Select(c => new object?[] { c.Key.Scope, c.Key.ScopeKey, c.Key.Currency, c.Key.BusinessDate, c.Amount, now }),
+            "ON DUPLICATE KEY UPDATE amount = VALUES(amount), updated_at = VALUES(updated_at)");
+
+    /// <summary>
+    /// Locks the counters of <paramref name="keys"/> in <see cref="DailyOutgoingKey.LockOrder"/>, creating the rows that
+    /// do not exist yet (an upsert locks the row it finds or inserts), then reads them with their overrides in the
+    /// same round trip. Under the lock a plain read sees the latest committed amount.
+    /// </summary>
+    public static async Task<List<DailyCounter>> LockDailyCountersAsync(
+        MySqlConnection connection, MySqlTransaction transaction, IEnumerable<DailyOutgoingKey> keys, DailyLimitPolicy policy, CancellationToken cancellationToken)
+    {
+        var sorted = keys.Distinct().Order(DailyOutgoingKey.LockOrder).ToList();
+        var counters = new List<DailyCounter>(sorted.Count);
+        if (sorted.Count == 0) return counters;
+
+        var now = DateTime.UtcNow;
+        var upsert = new MySqlBatchCommand(
+            $"INSERT INTO daily_outgoing ({string.Join(", ", DailyOutgoingColumns)}) VALUES " +
+            string.Join(", ", sorted.Select(_ => "(?, ?, ?, ?, 0, ?)")) + " ON DUPLICATE KEY UPDATE amount = amount");
+        foreach (var k in sorted)
+        {
+            upsert.Parameters.Add(new MySqlParameter { Value = k.Scope });
+            upsert.Parameters.Add(new MySqlParameter { Value = k.ScopeKey });
+            upsert.Parameters.Add(new MySqlParameter { Value = k.Currency });
+            upsert.Parameters.Add(new MySqlParameter { Value = k.BusinessDate });
+            upsert.Parameters.Add(new MySqlParameter { Value = now });
+        }
+
+        var read = new MySqlBatchCommand(
+            "SELECT d.scope, d.scope_key, d.currency, d.business_date, d.amount, l.daily_limit FROM daily_outgoing d " +
+            "LEFT JOIN daily_limit l ON l.scope = d.scope AND l.scope_key = d.scope_key AND l.currency = d.currency WHERE " +
+            string.Join(" OR ", sorted.Select(_ => "(d.scope = ? AND d.scope_key = ? AND d.currency = ? AND d.business_date = ?)")));
+        foreach (var k in sorted)
+        {
+            read.Parameters.Add(new MySqlParameter { Value = k.Scope });
+            read.Parameters.Add(new MySqlParameter { Value = k.ScopeKey });
+            read.Parameters.Add(new MySqlParameter { Value = k.Currency });
+            read.Parameters.Add(new MySqlParameter { Value = k.BusinessDate });
+        }
+
+        await using var batch = new MySqlBatch(connection, transaction);
+        batch.BatchCommands.Add(upsert);
+        batch.BatchCommands.Add(read);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        // The upsert answers with no result set; the counters are the next.
+        while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken))
+        {
+        }
+
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = new DailyOutgoingKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), DateOnly.FromDateTime(reader.GetDateTime(3)));
+            counters.Add(new DailyCounter(key, reader.GetDecimal(4), reader.IsDBNull(5) ? policy.DefaultLimit(key.Scope) : reader.GetDecimal(5)));
+        }
+
+        if (counters.Count != sorted.Count)
+            throw new InvalidOperationException($"{sorted.Count} daily outgoing counters locked but {counters.Count} read back");
+        return counters;
+    }
 
     public static object?[] HistoryRow(LedgerResult r, BalanceChange change) =>
     [
@@ -98,6 +186,13 @@ internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransactio
         return await reader.ReadAsync(cancellationToken) ? LedgerSql.ReadAccount(reader) : null;
     }
 
+    public async Task<DailyAllowance> LockDailyAllowanceAsync(LockedAccount account, DateOnly businessDate, DailyLimitPolicy policy, CancellationToken cancellationToken)
+    {
+        var counters = await LedgerSql.LockDailyCountersAsync(connection, transaction,
+            [DailyOutgoingKey.OfAccount(account, businessDate), DailyOutgoingKey.OfCustomer(account, businessDate)], policy, cancellationToken);
+        return new DailyAllowance(counters.Single(c => c.Key.Scope == DailyLimitScopes.Account), counters.Single(c => c.Key.Scope == DailyLimitScopes.Customer));
+    }
+
     /// <summary>
     /// A duplicate claim stops the batch at its first statement (nothing else runs) and the recorded claim is returned.
     /// </summary>
@@ -110,6 +205,8 @@ internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransactio
             writes.Add("UPDATE rb_acct_balance SET TOTAL_AMOUNT = ?, LAST_CHANGE_DATE = ? WHERE INTERNAL_KEY = ?",
                 result.BalanceAfter, LedgerOperations.WholeSeconds(result.AtUtc), change.Account.InternalKey);
             writes.InsertRows("rb_tran_hist", LedgerSql.HistoryColumns, [LedgerSql.HistoryRow(result, change)]);
+            // Counted on the objects only for the write: a store is one operation's, and a failed batch is not reused.
+            LedgerSql.WriteDailyOutgoing(writes, change.CountOutgoing().ToList(), result.AtUtc);
         }
 
         try
@@ -146,7 +243,10 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
     private readonly Dictionary<string, LockedAccount?> accounts = new(StringComparer.Ordinal);
     private readonly List<LedgerResult> newClaims = [];
     private readonly List<(LedgerResult Result, BalanceChange Change)> changes = [];
+    private readonly Dictionary<DailyOutgoingKey, DailyCounter> counters = [];
+    private readonly HashSet<DailyCounter> countersMoved = [];
     private bool loaded;
+    private bool countersForeseen;
 
     public async Task EnsureLoadedAsync(CancellationToken cancellationToken)
     {
@@ -225,6 +325,49 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
         return account;
     }
 
+    /// <summary>
+    /// The first call locks the counters of every debit and reversal the group holds, in lock order, in one round trip
+    /// (after the accounts: every transaction takes accounts first, then counters); a counter it did not foresee (a
+    /// debit dated across midnight) is locked when asked for.
+    /// </summary>
+    public async Task<DailyAllowance> LockDailyAllowanceAsync(LockedAccount account, DateOnly businessDate, DailyLimitPolicy policy, CancellationToken cancellationToken)
+    {
+        var accountKey = DailyOutgoingKey.OfAccount(account, businessDate);
+        var customerKey = DailyOutgoingKey.OfCustomer(account, businessDate);
+        if (!counters.ContainsKey(accountKey) || !counters.ContainsKey(customerKey))
+        {
+            var wanted = new List<DailyOutgoingKey> { accountKey, customerKey };
+            if (!countersForeseen)
+            {
+                countersForeseen = true;
+                wanted.AddRange(ForeseenCounters(businessDate, policy));
+            }
+
+            foreach (var counter in await LedgerSql.LockDailyCountersAsync(group.Connection, group.Transaction, wanted.Where(k => !counters.ContainsKey(k)), policy, cancellationToken))
+                counters[counter.Key] = counter;
+        }
+
+        return new DailyAllowance(counters[accountKey], counters[customerKey]);
+    }
+
+    /// <summary>The counters the group's debits (dated today) and reversals (dated as their debit) will ask for.</summary>
+    private IEnumerable<DailyOutgoingKey> ForeseenCounters(DateOnly today, DailyLimitPolicy policy)
+    {
+        foreach (var member in group.Members.Where(m => m.WillConsume))
+        {
+            var (account, date) = member.Message switch
+            {
+                DebitAccount m when !claims.ContainsKey((m.TransferId, LedgerOperationKinds.Debit)) => (accounts.GetValueOrDefault(m.AccountNo), today),
+                ReverseDebit m when claims.GetValueOrDefault((m.TransferId, LedgerOperationKinds.Debit)) is { IsApplied: true } debit
+                    => (accounts.GetValueOrDefault(debit.AccountNo), policy.BusinessDateOf(debit.AtUtc)),
+                _ => (null, default),
+            };
+            if (account is null) continue;
+            yield return DailyOutgoingKey.OfAccount(account, date);
+            yield return DailyOutgoingKey.OfCustomer(account, date);
+        }
+    }
+
     public Task<LedgerResult> InsertClaimAsync(LedgerResult result, BalanceChange? change, CancellationToken cancellationToken)
     {
         // Two deliveries of one operation in one group: the first decided, the second is its repeat.
@@ -236,6 +379,7 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
         {
             change.Account.Balance = result.BalanceAfter!.Value;
             changes.Add((result, change));
+            countersMoved.UnionWith(change.CountOutgoing());
         }
 
         return Task.FromResult(result);
@@ -248,6 +392,7 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
         writes.InsertRows("ledger_operation", LedgerSql.ClaimInsertColumns, newClaims.Select(LedgerSql.ClaimRow));
         if (changes.Count == 0) return;
         writes.InsertRows("rb_tran_hist", LedgerSql.HistoryColumns, changes.Select(c => LedgerSql.HistoryRow(c.Result, c.Change)));
+        LedgerSql.WriteDailyOutgoing(writes, countersMoved.OrderBy(c => c.Key, DailyOutgoingKey.LockOrder), changes[^1].Result.AtUtc);
 
         // Each account once, with its balance after the group's last change to it.
         var last = changes.GroupBy(c => c.Change.Account.InternalKey).Select(g => g.Last()).OrderBy(c => c.Change.Account.InternalKey).ToList();

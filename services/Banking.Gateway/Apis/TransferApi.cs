@@ -109,9 +109,9 @@ public static class TransferApi
                 "success", completed.TransferId, Timestamps.Utc(completed.CompletedAtUtc), completed.FromAccount, completed.ToAccount,
                 Money.Of(completed.Amount), completed.Currency, Money.Of(completed.SourceBalanceAfter))),
             Submission.Finished { Outcome: TransferFailed failed } => BusinessFailure(failed.TransferId, TransferStatuses.Failed, failed.ReasonCode, failed.Reason,
-                failed.Account, failed.AvailableBalance, failed.Amount),
+                failed.Account, failed.AvailableBalance, failed.RemainingDailyAllowance, failed.Amount),
             Submission.Finished { Outcome: TransferRolledBack rolledBack } => BusinessFailure(rolledBack.TransferId, TransferStatuses.Rollback, rolledBack.ReasonCode, rolledBack.Reason,
-                rolledBack.Account, null, rolledBack.Amount),
+                rolledBack.Account, null, null, rolledBack.Amount),
             _ => throw new InvalidOperationException($"unexpected submission {submission}"),
         };
     }
@@ -182,13 +182,20 @@ public static class TransferApi
             .WithHeader("Retry-After", options.UnconfirmedRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A transfer the ledger refused (through the saga): the seed's error body, with the reason code as the error code.</summary>
-    private static ApiError BusinessFailure(string transferId, string transferStatus, string reasonCode, string reason, string? account, decimal? availableBalance, decimal requestedAmount)
+    private static ApiError BusinessFailure(string transferId, string transferStatus, string reasonCode, string reason, string? account, decimal? availableBalance,
+        decimal? remainingDailyAllowance, decimal requestedAmount)
     {
         var details = new Dictionary<string, object?>();
         if (account is not null) details["account"] = account;
         if (reasonCode == ReasonCodes.InsufficientBalance)
         {
             details["available_balance"] = Money.Of(availableBalance);
+            details["requested_amount"] = Money.Of(requestedAmount);
+        }
+
+        if (reasonCode == ReasonCodes.DailyLimitExceeded)
+        {
+            details["remaining_allowance"] = Money.Of(remainingDailyAllowance);
             details["requested_amount"] = Money.Of(requestedAmount);
         }
 
@@ -202,6 +209,7 @@ public static class TransferApi
             ReasonCodes.AccountNotFound => "The account does not exist",
             ReasonCodes.CurrencyMismatch => "The transfer currency does not match the account currency",
             ReasonCodes.LimitExceeded => "The amount exceeds a transfer limit",
+            ReasonCodes.DailyLimitExceeded => "The amount exceeds what the account may still send out today (its own or its customer's daily limit)",
             _ => string.IsNullOrWhiteSpace(reason) ? "The transfer was not completed" : reason,
         };
         if (transferStatus == TransferStatuses.Rollback) message += "; the debit was reversed and no money moved";

@@ -48,6 +48,7 @@ public sealed class TransferStateMap : IEntityTypeConfiguration<TransferState>
         transfer.Property(x => x.TraceParent).HasColumnName("trace_parent").HasColumnType("varchar(55)");
         transfer.Property(x => x.ReasonCode).HasColumnName("reason_code").HasColumnType("varchar(40)");
         transfer.Property(x => x.AvailableBalance).HasColumnName("available_balance").HasColumnType("decimal(20,2)");
+        transfer.Property(x => x.RemainingDailyAllowance).HasColumnName("remaining_daily_allowance").HasColumnType("decimal(20,2)");
         transfer.Property(x => x.SourceBalanceAfter).HasColumnName("source_balance_after").HasColumnType("decimal(20,2)");
         transfer.Property(x => x.StepAttempt).HasColumnName("step_attempt");
         transfer.Property(x => x.DebitAttempts).HasColumnName("debit_attempts");

@@ -84,7 +84,8 @@ public static class TransferCommands
         ReasonCode = saga.ReasonCode ?? ReasonCodes.ValidationError,
         Reason = saga.ErrorMessage ?? "",
         AvailableBalance = saga.AvailableBalance,
-        Account = saga.ReasonCode == ReasonCodes.AccountNotFound || saga.ReasonCode == ReasonCodes.AccountRestricted || saga.ReasonCode == ReasonCodes.InsufficientBalance || saga.ReasonCode == ReasonCodes.CurrencyMismatch
+        RemainingDailyAllowance = saga.RemainingDailyAllowance,
+        Account = saga.ReasonCode is ReasonCodes.AccountNotFound or ReasonCodes.AccountRestricted or ReasonCodes.InsufficientBalance or ReasonCodes.CurrencyMismatch or ReasonCodes.DailyLimitExceeded
             ? saga.FromAccount
             : null,
         FailedAtUtc = saga.CompletedAt ?? DateTime.UtcNow,

@@ -49,6 +49,9 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
     /// <summary>The source account's balance when the debit was refused for insufficient funds.</summary>
     public decimal? AvailableBalance { get; set; }
 
+    /// <summary>What the source account could still send out that business date, when the debit was refused for the daily limit.</summary>
+    public decimal? RemainingDailyAllowance { get; set; }
+
     /// <summary>The seed's <c>new_balance</c>: the source account's balance right after the debit.</summary>
     public decimal? SourceBalanceAfter { get; set; }
 

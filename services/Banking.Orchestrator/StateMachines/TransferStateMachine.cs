@@ -83,6 +83,7 @@ public partial class TransferStateMachine : MassTransitStateMachine<TransferStat
                     context.Saga.Record("DebitRejected", Debiting.Name, $"{context.Message.ReasonCode}: {context.Message.Reason}");
                     context.Saga.Finish(TransferStatuses.Failed, context.Message.ReasonCode, context.Message.Reason);
                     context.Saga.AvailableBalance = context.Message.AvailableBalance;
+                    context.Saga.RemainingDailyAllowance = context.Message.RemainingDailyAllowance;
                 })
                 .Publish(context => TransferCommands.Failed(context.Saga))
                 .TransitionTo(Failed));

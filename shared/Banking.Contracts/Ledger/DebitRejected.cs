@@ -14,5 +14,11 @@ public record DebitRejected
 
     /// <summary>Set when the reason is <see cref="ReasonCodes.InsufficientBalance"/>.</summary>
     public decimal? AvailableBalance { get; init; }
+
+    /// <summary>
+    /// Set when the reason is <see cref="ReasonCodes.DailyLimitExceeded"/>: what the account (or its customer, whichever
+    /// is less) may still send out on this business date.
+    /// </summary>
+    public decimal? RemainingDailyAllowance { get; init; }
     public required DateTime RejectedAtUtc { get; init; }
 }

@@ -16,6 +16,9 @@ public record TransferFailed
     /// <summary>The source account's available balance when the reason is <see cref="ReasonCodes.InsufficientBalance"/>.</summary>
     public decimal? AvailableBalance { get; init; }
 
+    /// <summary>What the source account may still send out today when the reason is <see cref="ReasonCodes.DailyLimitExceeded"/>.</summary>
+    public decimal? RemainingDailyAllowance { get; init; }
+
     /// <summary>Which account the reason is about.</summary>
     public string? Account { get; init; }
     public required DateTime FailedAtUtc { get; init; }

@@ -16,6 +16,8 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
     public DbSet<AccountBalanceRow> Balances => Set<AccountBalanceRow>();
     public DbSet<TransactionHistory> History => Set<TransactionHistory>();
     public DbSet<LedgerOperationClaim> Operations => Set<LedgerOperationClaim>();
+    public DbSet<DailyOutgoing> DailyOutgoing => Set<DailyOutgoing>();
+    public DbSet<DailyLimit> DailyLimits => Set<DailyLimit>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -88,6 +90,7 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             o.Property(x => x.ReasonCode).HasColumnName("reason_code").HasColumnType("varchar(40)");
             o.Property(x => x.Reason).HasColumnName("reason").HasColumnType("varchar(500)");
             o.Property(x => x.AvailableBalance).HasColumnName("available_balance").HasColumnType("decimal(20,2)");
+            o.Property(x => x.RemainingAllowance).HasColumnName("remaining_allowance").HasColumnType("decimal(20,2)");
             o.Property(x => x.BalanceBefore).HasColumnName("balance_before").HasColumnType("decimal(20,2)");
             o.Property(x => x.BalanceAfter).HasColumnName("balance_after").HasColumnType("decimal(20,2)");
             o.Property(x => x.SeqNo).HasColumnName("seq_no").HasColumnType("varchar(50)");
@@ -98,6 +101,29 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
             // row lock, so their ids are the order its entries were booked in (rb_tran_hist, kept as the seed has it,
             // orders them only to the millisecond of their SEQ_NO).
             o.HasIndex(x => new { x.AccountNo, x.Id }, "idx_ledger_operation_account_id");
+        });
+
+        modelBuilder.Entity<DailyOutgoing>(d =>
+        {
+            d.ToTable("daily_outgoing");
+            d.HasKey(x => new { x.Scope, x.ScopeKey, x.Currency, x.BusinessDate });
+            d.Property(x => x.Scope).HasColumnName("scope").HasColumnType("varchar(8)");
+            d.Property(x => x.ScopeKey).HasColumnName("scope_key").HasColumnType("varchar(50)");
+            d.Property(x => x.Currency).HasColumnName("currency").HasColumnType("varchar(3)");
+            d.Property(x => x.BusinessDate).HasColumnName("business_date").HasColumnType("date");
+            d.Property(x => x.Amount).HasColumnName("amount").HasColumnType("decimal(20,2)");
+            d.Property(x => x.UpdatedAt).HasColumnName("updated_at").HasColumnType("datetime(6)");
+        });
+
+        modelBuilder.Entity<DailyLimit>(l =>
+        {
+            l.ToTable("daily_limit");
+            l.HasKey(x => new { x.Scope, x.ScopeKey, x.Currency });
+            l.Property(x => x.Scope).HasColumnName("scope").HasColumnType("varchar(8)");
+            l.Property(x => x.ScopeKey).HasColumnName("scope_key").HasColumnType("varchar(50)");
+            l.Property(x => x.Currency).HasColumnName("currency").HasColumnType("varchar(3)");
+            l.Property(x => x.Limit).HasColumnName("daily_limit").HasColumnType("decimal(20,2)");
+            l.Property(x => x.UpdatedAt).HasColumnName("updated_at").HasColumnType("datetime(6)");
         });
 
         modelBuilder.AddTransactionalOutbox();

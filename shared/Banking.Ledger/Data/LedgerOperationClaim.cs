@@ -21,6 +21,9 @@ public class LedgerOperationClaim
     public string? ReasonCode { get; set; }
     public string? Reason { get; set; }
     public decimal? AvailableBalance { get; set; }
+
+    /// <summary>What the account (or its customer) could still send out that day, when refused <c>DAILY_LIMIT_EXCEEDED</c>.</summary>
+    public decimal? RemainingAllowance { get; set; }
     public decimal? BalanceBefore { get; set; }
     public decimal? BalanceAfter { get; set; }
 

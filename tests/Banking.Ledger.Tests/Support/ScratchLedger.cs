@@ -37,29 +37,29 @@ public sealed class ScratchLedger(string connectionString)
     /// One ledger operation in its own DbContext and READ COMMITTED transaction (retried as a whole on a transient
     /// failure), as one consumer delivery runs it inside the outbox's transaction.
     /// </summary>
-    public async Task<LedgerResult> RunAsync(Func<LedgerOperations, Task<LedgerResult>> operation)
+    public async Task<LedgerResult> RunAsync(Func<LedgerOperations, Task<LedgerResult>> operation, TimeProvider? clock = null, DailyLimitPolicy? dailyLimits = null)
     {
         await using var db = NewContext();
         return await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted);
-            var result = await operation(new LedgerOperations(db));
+            var result = await operation(new LedgerOperations(db, clock ?? TimeProvider.System, dailyLimits: dailyLimits));
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
             return result;
         });
     }
 
-    public async Task<string> OpenAccountAsync(decimal balance, string status = "A", string currency = "CNY")
+    public async Task<string> OpenAccountAsync(decimal balance, string status = "A", string currency = "CNY", string clientNo = "T0001")
     {
         var key = Interlocked.Increment(ref nextKey);
         var accountNo = $"66{key:D10}";
         await ExecuteAsync("""
             INSERT INTO rb_acct (INTERNAL_KEY, CLIENT_NO, BASE_ACCT_NO, ACCT_NAME, ACCT_CCY, ACCT_STATUS, ACCT_BRANCH, ACCT_OPEN_DATE)
-            VALUES (@key, 'T0001', @no, 'spec account', @ccy, @status, '0001', UTC_TIMESTAMP());
-            INSERT INTO rb_acct_balance (INTERNAL_KEY, CLIENT_NO, TOTAL_AMOUNT, LAST_CHANGE_DATE) VALUES (@key, 'T0001', @balance, UTC_TIMESTAMP());
-            """, ("@key", key), ("@no", accountNo), ("@ccy", currency), ("@status", status), ("@balance", balance));
+            VALUES (@key, @client, @no, 'spec account', @ccy, @status, '0001', UTC_TIMESTAMP());
+            INSERT INTO rb_acct_balance (INTERNAL_KEY, CLIENT_NO, TOTAL_AMOUNT, LAST_CHANGE_DATE) VALUES (@key, @client, @balance, UTC_TIMESTAMP());
+            """, ("@key", key), ("@no", accountNo), ("@ccy", currency), ("@status", status), ("@balance", balance), ("@client", clientNo));
         return accountNo;
     }
 

@@ -335,6 +335,10 @@ namespace Banking.Orchestrator.Data.Migrations
                         .HasColumnType("varchar(40)")
                         .HasColumnName("reason_code");
 
+                    b.Property<decimal?>("RemainingDailyAllowance")
+                        .HasColumnType("decimal(20,2)")
+                        .HasColumnName("remaining_daily_allowance");
+
                     b.Property<string>("RequestHash")
                         .HasColumnType("varchar(64)")
                         .HasColumnName("request_hash");

@@ -109,6 +109,64 @@ namespace Banking.Ledger.Data.Migrations
                     b.ToTable("rb_acct_balance", (string)null);
                 });
 
+            modelBuilder.Entity("Banking.Ledger.Data.DailyLimit", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasColumnType("varchar(8)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("ScopeKey")
+                        .HasColumnType("varchar(50)")
+                        .HasColumnName("scope_key");
+
+                    b.Property<string>("Currency")
+                        .HasColumnType("varchar(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<decimal>("Limit")
+                        .HasColumnType("decimal(20,2)")
+                        .HasColumnName("daily_limit");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Scope", "ScopeKey", "Currency");
+
+                    b.ToTable("daily_limit", (string)null);
+                });
+
+            modelBuilder.Entity("Banking.Ledger.Data.DailyOutgoing", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasColumnType("varchar(8)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("ScopeKey")
+                        .HasColumnType("varchar(50)")
+                        .HasColumnName("scope_key");
+
+                    b.Property<string>("Currency")
+                        .HasColumnType("varchar(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<DateOnly>("BusinessDate")
+                        .HasColumnType("date")
+                        .HasColumnName("business_date");
+
+                    b.Property<decimal>("Amount")
+                        .HasColumnType("decimal(20,2)")
+                        .HasColumnName("amount");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Scope", "ScopeKey", "Currency", "BusinessDate");
+
+                    b.ToTable("daily_outgoing", (string)null);
+                });
+
             modelBuilder.Entity("Banking.Ledger.Data.LedgerOperationClaim", b =>
                 {
                     b.Property<long>("Id")
@@ -165,6 +223,10 @@ namespace Banking.Ledger.Data.Migrations
                     b.Property<string>("ReasonCode")
                         .HasColumnType("varchar(40)")
                         .HasColumnName("reason_code");
+
+                    b.Property<decimal?>("RemainingAllowance")
+                        .HasColumnType("decimal(20,2)")
+                        .HasColumnName("remaining_allowance");
 
                     b.Property<string>("SeqNo")
                         .HasColumnType("varchar(50)")
