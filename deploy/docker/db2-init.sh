@@ -2,6 +2,6 @@
 # user with rights on bank_db2 only, no GRANT OPTION, nothing global.
 docker_process_sql --database=mysql <<SQL
 CREATE USER IF NOT EXISTS 'credit_service'@'%' IDENTIFIED BY '${MYSQL_CREDIT_PASSWORD:?}';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON \`bank_db2\`.* TO 'credit_service'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, TRIGGER ON \`bank_db2\`.* TO 'credit_service'@'%';
 DROP DATABASE IF EXISTS test;
 SQL

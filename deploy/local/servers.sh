@@ -200,6 +200,7 @@ mysql_up() {
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --log-error="$dir/error.log" \
     --innodb-flush-log-at-trx-commit=1 --log-bin="$dir/data/binlog" --sync-binlog=1 --server-id="$n" \
+    --log-bin-trust-function-creators=1 \
     --innodb-buffer-pool-size=256M --max-connections=1000 \
     --transaction-isolation=READ-COMMITTED \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
@@ -260,7 +261,7 @@ CREATE DATABASE IF NOT EXISTS $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_
 CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$pw';
 ALTER USER '$user'@'$host' IDENTIFIED BY '$pw';
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'$host';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON \`$db\`.* TO '$user'@'$host';"
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, TRIGGER ON \`$db\`.* TO '$user'@'$host';"
     done
   done
   keep="$keep)"

@@ -14,6 +14,7 @@ builder.AddSagaDashboard();
 var app = builder.Build();
 app.UseHttpsWhenServed();
 if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<CoreDbContext>();
+if (DatabaseInitializerExtensions.IsVerifyAuditCommand(args)) return await app.RunVerifyAuditCommandAsync<CoreDbContext>();
 
 app.UseErrorAnswers();
 app.UseDashboardSecurityHeaders();

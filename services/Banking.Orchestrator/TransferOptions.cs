@@ -65,6 +65,10 @@ public class TransferOptions : IValidatableObject
     [Required(AllowEmptyStrings = false)]
     public string OperatorCommandSender { get; set; } = "orchestrator";
 
+    /// <summary>The gateway's broker login: the only sender whose audited reads (<c>ReadsAudited</c>) go into the audit trail.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string GatewaySender { get; set; } = "gateway";
+
     /// <summary>True when an action on a transfer of <paramref name="amount"/> needs a second operator.</summary>
     public bool NeedsSecondOperator(decimal amount) => FourEyesThreshold is { } threshold && amount > threshold;
 

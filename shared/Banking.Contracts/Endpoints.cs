@@ -21,6 +21,9 @@ public static class Endpoints
     /// <summary>The orchestrator's saga: every transfer event lands here.</summary>
     public const string TransferSaga = "transfer-state";
 
+    /// <summary>The orchestrator's queue for <c>ReadsAudited</c>: the gateway's reads, appended to the audit trail.</summary>
+    public const string AuditedReads = "audit-reads";
+
     /// <summary>The orchestrator's answers to GetTransferStatus.</summary>
     public const string TransferStatus = "transfer-status";
 

@@ -2,6 +2,7 @@ using Banking.Ledger.Commands;
 using Banking.Ledger.Data;
 using Banking.Ledger.Queries;
 using Banking.Messaging;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Groups;
 using Banking.Messaging.Outbox;
 using Banking.ServiceDefaults;
@@ -36,6 +37,7 @@ public static class LedgerServiceExtensions
         Action<IBusRegistrationConfigurator> addLedgerConsumers)
     {
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddAuditTrail();
         builder.Services.AddSingleton(new LedgerIdentity(database));
         builder.Services.AddSingleton(new LedgerQueues(ledgerQueue, queryQueue));
 
@@ -95,6 +97,7 @@ public static class LedgerServiceExtensions
 
         var app = builder.Build();
         if (DatabaseInitializerExtensions.IsMigrateCommand(args)) return await app.RunMigrateCommandAsync<LedgerDbContext>();
+        if (DatabaseInitializerExtensions.IsVerifyAuditCommand(args)) return await app.RunVerifyAuditCommandAsync<LedgerDbContext>();
 
         app.UseErrorAnswers();
         app.MapDefaultEndpoints();

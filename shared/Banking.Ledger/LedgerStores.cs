@@ -1,6 +1,8 @@
 using Banking.Contracts.Ledger;
 using Banking.Ledger.Data;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Groups;
+using Banking.ServiceDefaults;
 using MySqlConnector;
 
 namespace Banking.Ledger;
@@ -91,6 +93,24 @@ internal static class LedgerSql
         r.Reason is null ? null : LedgerOperations.Fit(r.Reason, 500), r.AvailableBalance, r.BalanceBefore, r.BalanceAfter, r.SeqNo, r.AtUtc, r.RemainingAllowance,
     ];
 
+    /// <summary>
+    /// A recorded operation as the audit trail keeps it: what was decided for which transfer, on which (masked)
+    /// account; the actor is the saga, the only sender whose ledger commands are believed.
+    /// </summary>
+    public static AuditEntry AuditEntryOf(LedgerResult r) => new(
+        $"{r.Operation}_{r.Outcome}",
+        "orchestrator",
+        r.TransferId,
+        string.Join(' ', new[]
+        {
+            $"account {AccountMasking.Mask(r.AccountNo)}",
+            $"{r.Amount:0.00} {r.Currency}",
+            r.ReasonCode,
+            r.BalanceAfter is { } after ? $"balance {r.BalanceBefore:0.00} -> {after:0.00}" : null,
+            r.SeqNo is null ? null : $"seq {r.SeqNo}",
+        }.Where(p => p is not null)),
+        OccurredAtUtc: r.AtUtc);
+
     public static readonly string[] DailyOutgoingColumns = ["scope", "scope_key", "currency", "business_date", "amount", "updated_at"];
 
     /// <summary>Writes the counters' amounts: their rows are locked by this transaction, so the amounts are exact.</summary>
@@ -169,6 +189,8 @@ internal static class LedgerSql
 /// </summary>
 internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransaction transaction) : ILedgerStore
 {
+    public const string DirectChain = "ledger-operations";
+
     public async Task<LedgerResult?> ReadClaimAsync(string transferId, string operation, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand($"SELECT {LedgerSql.ClaimColumns} FROM ledger_operation WHERE transfer_id = @transfer AND operation = @operation", connection, transaction);
@@ -212,6 +234,8 @@ internal sealed class SqlLedgerStore(MySqlConnection connection, MySqlTransactio
         try
         {
             await writes.ExecuteAsync(connection, transaction, cancellationToken);
+            // After the claim is in (a duplicate never reaches here), on a chain of its own: outside a group, no endpoint names one.
+            await AuditChain.AppendAsync(connection, transaction, DirectChain, [LedgerSql.AuditEntryOf(result)], cancellationToken);
             if (change is not null) change.Account.Balance = result.BalanceAfter!.Value;
             // Outside a group the caller commits; only the group commit, which every ledger endpoint runs behind, is
             // counted, so a test's direct call with a rolled-back transaction cannot count an operation that never was.
@@ -389,6 +413,7 @@ internal sealed class GroupLedgerStore(GroupTransaction group) : ILedgerStore, I
     {
         // The group's claims are final here: one action counts them all once the group committed.
         group.OnCommitted(() => newClaims.ForEach(LedgerMetrics.Committed));
+        if (newClaims.Count > 0) group.Participant(g => new GroupAuditTrail(g)).AddRange(newClaims.Select(LedgerSql.AuditEntryOf));
         writes.InsertRows("ledger_operation", LedgerSql.ClaimInsertColumns, newClaims.Select(LedgerSql.ClaimRow));
         if (changes.Count == 0) return;
         writes.InsertRows("rb_tran_hist", LedgerSql.HistoryColumns, changes.Select(c => LedgerSql.HistoryRow(c.Result, c.Change)));

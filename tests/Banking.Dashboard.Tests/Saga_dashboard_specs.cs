@@ -312,6 +312,9 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
         await Expect(anonymous.GetByRole(AriaRole.Alert)).ToContainTextAsync("operator, auditor and admin");
         await anonymous.GotoAsync(Url("/dashboard"));
         await Expect(anonymous).ToHaveURLAsync(LoginPage());
+        // Both refusals are in the audit trail, with who tried (when the token says so).
+        Assert.That(await DashboardLoginsAsync("DashboardLoginRefused", "some.channel"), Is.GreaterThanOrEqualTo(1));
+        Assert.That(await DashboardLoginsAsync("DashboardLoginRefused", "unknown"), Is.GreaterThanOrEqualTo(1));
 
         var from = await NewAccountAsync(1, 100.00m);
         var to = await NewAccountAsync(2, 0.00m);
@@ -325,6 +328,7 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
             }
 
             var page = await LogInAsync("operator", "dash.operator2");
+            Assert.That(await DashboardLoginsAsync("DashboardLogin", "dash.operator2"), Is.GreaterThanOrEqualTo(1), "the login is in the audit trail");
             foreach (var action in new[] { "abort", "retry" })
             {
                 Assert.That(await BrowserGetAsync(page, $"/dashboard/api/transfers/{id}/{action}?reason=clicked+a+link"), Is.EqualTo(405), $"GET {action}");
@@ -355,4 +359,7 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
         page.EvaluateAsync<int>("async (path) => (await fetch(path, { credentials: 'include', redirect: 'manual' })).status", path);
 
     private static string Masked(string accountNo) => $"{accountNo[..4]}{new string('*', accountNo.Length - 8)}{accountNo[^4..]}";
+
+    private Task<long> DashboardLoginsAsync(string action, string actor) =>
+        TransferPlatform.ScalarAsync<long>(Platform.Core, $"SELECT COUNT(*) FROM audit_log WHERE chain = 'dashboard' AND action = '{action}' AND actor = @p", actor);
 }

@@ -70,6 +70,7 @@ public sealed class TransferPlatform : IAsyncDisposable
             ["Transfers__DebitLedgerSender"] = platform.BrokerUser,
             ["Transfers__CreditLedgerSender"] = platform.BrokerUser,
             ["Transfers__OperatorCommandSender"] = platform.BrokerUser,
+            ["Transfers__GatewaySender"] = platform.BrokerUser,
             ["Transfers__StepTimeout"] = "00:00:02",
             ["Transfers__MaxBackoff"] = "00:00:05",
             ["Transfers__SweepInterval"] = "00:00:00.500",

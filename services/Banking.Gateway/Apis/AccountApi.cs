@@ -19,13 +19,15 @@ public static class AccountApi
         api.MapRead<AccountBalanceResponse>("/{account_no}/balance", GetBalance, "GetAccountBalance",
             "An account's balance (source or destination database)",
             "Roles: customer (own accounts only), channel, operator, auditor (account number masked), admin. Served from a short-lived cache " +
-            "that every balance change and every finished transfer invalidates.");
+            "that every balance change and every finished transfer invalidates.",
+            ("BalanceRead", http => http.GetRouteValue("account_no") as string));
 
         api.MapRead<AccountTransactionsResponse>("/{account_no}/transactions", GetTransactions, "GetAccountTransactions",
             "An account's booked entries, newest first",
             "Roles as for the balance. Query: from and to (ISO-8601 UTC date or time; a date alone covers that whole day; to is " +
             $"exclusive for a time), limit (1-{PageQuery.MaxPageSize}, default {PageQuery.DefaultPageSize}) and cursor (the previous page's next_cursor). " +
-            "Each entry names its transfer, direction, amount and the balance it left. Read from the ledger, never cached.");
+            "Each entry names its transfer, direction, amount and the balance it left. Read from the ledger, never cached.",
+            ("TransactionsRead", http => http.GetRouteValue("account_no") as string));
 
         return app;
     }

@@ -39,7 +39,8 @@ public static class TransferApi
         api.MapRead<TransferStatusResponse>("/{transfer_id}", GetTransfer, "GetTransferStatus",
             "A transfer's status",
             "Roles: customer (when from_account or to_account is its own; any other transfer is 404 like an unknown one), " +
-            "channel, operator, auditor (account numbers masked), admin.");
+            "channel, operator, auditor (account numbers masked), admin.",
+            ("TransferRead", http => http.GetRouteValue("transfer_id") as string));
 
         return app;
     }
@@ -67,7 +68,7 @@ public static class TransferApi
         var admitted = await admission.AdmitAsync(http, input!);
         if (admitted.TooManyRequests is { } tooManyRequests) return tooManyRequests;
 
-        var caller = Caller.From(http.User);
+        var caller = Caller.From(http.User) with { SourceAddress = http.Connection.RemoteIpAddress?.ToString() };
         if (caller.IsLimitedToOwnAccounts(Roles.TransferWriters))
         {
             // Unknown and foreign accounts get the same answer, so a customer cannot probe for account numbers, nor (the

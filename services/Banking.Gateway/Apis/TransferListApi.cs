@@ -23,7 +23,8 @@ public static class TransferListApi
                 "Query: account (transfers from or to it), status (PENDING, SUCCESS, FAILED, ROLLBACK), " +
                 $"limit (1-{PageQuery.MaxPageSize}, default {PageQuery.DefaultPageSize}) and cursor (the previous page's next_cursor). " +
                 "A channel and a customer see the transfers they requested; a customer naming one of its own accounts sees every transfer " +
-                "from or to it (another customer's account is 403, like an unknown one). Operators, auditors (account numbers masked) and admins see all.");
+                "from or to it (another customer's account is 403, like an unknown one). Operators, auditors (account numbers masked) and admins see all.",
+                ("TransfersListed", http => http.Request.Query["account"].FirstOrDefault() ?? "(own transfers)"));
         return app;
     }
 

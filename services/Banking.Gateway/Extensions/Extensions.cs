@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Banking.Gateway.Accounts;
+using Banking.Gateway.Audit;
 using Banking.Gateway.Errors;
 using Banking.Gateway.RateLimiting;
 using Banking.Gateway.Transfers;
@@ -52,6 +53,8 @@ public static class Extensions
         services.AddSingleton<LedgerStatements>();
         services.AddSingleton<CacheEntrySigner>();
         services.AddSingleton<BalanceCache>();
+        services.AddSingleton<ReadAuditor>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReadAuditor>());
         return builder;
     }
 

@@ -20,6 +20,9 @@ public sealed record Caller(string? Subject, string? Name, IReadOnlySet<string> 
     public bool IsLimitedToOwnAccounts(IEnumerable<string> admittedRoles) =>
         !admittedRoles.Any(role => role != Banking.ServiceDefaults.Security.Roles.Customer && Roles.Contains(role));
 
+    /// <summary>The network address the request came from, for the audit trail (set where the request is at hand).</summary>
+    public string? SourceAddress { get; init; }
+
     public bool Owns(string? clientNo) => clientNo is not null && ClientNumbers.Contains(clientNo);
 
     /// <summary>For the audit trail (TransferRequested.RequestedBy).</summary>

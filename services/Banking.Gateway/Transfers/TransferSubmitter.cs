@@ -125,6 +125,7 @@ public sealed class TransferSubmitter(
                 Currency = input.Currency,
                 Description = input.Description,
                 RequestedBy = caller.Describe(),
+                SourceAddress = caller.SourceAddress,
                 Channel = "REST",
                 RequestedAtUtc = DateTime.UtcNow,
                 RequestHash = input.RequestHash,

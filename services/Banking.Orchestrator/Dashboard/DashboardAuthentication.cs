@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
 using Banking.Contracts;
+using Banking.Messaging.Audit;
+using Banking.Orchestrator.Audit;
+using Banking.Orchestrator.Data;
 using Banking.ServiceDefaults;
 using Banking.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Antiforgery;
@@ -60,8 +63,13 @@ public static class DashboardAuthentication
     public static bool SeesFullAccountNumbers(ClaimsPrincipal user) => AccountMasking.SeesFullAccountNumbers(user);
 
     /// <summary>Opens a session from the token posted by the login form, or shows the form again with the reason it was refused.</summary>
-    public static async Task<IResult> LoginAsync(HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> bearer, IOptions<DashboardOptions> dashboard, ILoggerFactory loggers)
+    public static async Task<IResult> LoginAsync(HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> bearer, IOptions<DashboardOptions> dashboard, ILoggerFactory loggers,
+        CoreDbContext db)
     {
+        // Every attempt is in the audit trail, refused ones too (who tried, from where), before the answer is given.
+        Task AuditAsync(string action, string actor, string details) => CoreAuditTrail.AppendAsync(db, CoreAuditTrail.DashboardChain,
+            new AuditEntry(action, actor, "dashboard", details, http.Connection.RemoteIpAddress?.ToString()), http.RequestAborted);
+
         if (!await antiforgery.IsRequestValidAsync(http))
             return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "The form expired; please try again.");
 
@@ -72,6 +80,7 @@ public static class DashboardAuthentication
         if (!result.IsValid)
         {
             loggers.CreateLogger("Banking.Orchestrator.Dashboard").LogWarning("Dashboard login refused: {Reason}", result.Exception?.GetType().Name ?? "invalid token");
+            await AuditAsync("DashboardLoginRefused", "unknown", $"invalid token: {result.Exception?.GetType().Name ?? "invalid"}");
             return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "This token is not valid (expired, or not issued by the bank).");
         }
 
@@ -80,8 +89,15 @@ public static class DashboardAuthentication
         var claims = result.ClaimsIdentity.Claims.Where(c => c.Type != TokenExpiresClaim)
             .Append(new Claim(TokenExpiresClaim, tokenExpires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, BankingClaims.Name, BankingClaims.Role));
+        var who = principal.FindFirstValue(BankingClaims.Subject) ?? principal.FindFirstValue(BankingClaims.Name) ?? "unknown";
+        var roles = string.Join(',', principal.FindAll(BankingClaims.Role).Select(c => c.Value).Order(StringComparer.Ordinal));
         if (!MayRead(principal))
+        {
+            await AuditAsync("DashboardLoginRefused", who, $"roles {roles}: not a dashboard role");
             return DashboardPages.LoginForm(antiforgery.GetAndStoreTokens(http).RequestToken!, "The dashboard is for the operator, auditor and admin roles.");
+        }
+
+        await AuditAsync("DashboardLogin", who, $"roles {roles}");
 
         var sessionLifetime = dashboard.Value.SessionLifetime;
         var cookieExpires = DateTimeOffset.UtcNow + sessionLifetime < tokenExpires ? DateTimeOffset.UtcNow + sessionLifetime : tokenExpires;

@@ -1,3 +1,4 @@
+using Banking.Messaging.Audit;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.StateMachines;
 using Microsoft.EntityFrameworkCore;
@@ -36,5 +37,6 @@ public class CoreDbContext(DbContextOptions<CoreDbContext> options) : DbContext(
         });
 
         modelBuilder.AddTransactionalOutbox();
+        modelBuilder.AddAuditTrail();
     }
 }

@@ -1,7 +1,9 @@
 using Banking.Contracts;
 using Banking.Messaging;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Outbox;
 using Banking.Messaging.Sagas;
+using Banking.Orchestrator.Audit;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.StateMachines;
 using Banking.Orchestrator.Transfers;
@@ -24,6 +26,7 @@ public static class OrchestratorExtensions
     public static IHostApplicationBuilder AddTransferOrchestration(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TransferOptions>().BindConfiguration(TransferOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddAuditTrail();
         builder.Services.AddOptions<CoreDatabaseOptions>().BindConfiguration(CoreDatabaseOptions.Section).ValidateOnStart();
 
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
@@ -49,6 +52,7 @@ public static class OrchestratorExtensions
             bus.AddConsumer<GetTransferStatusConsumer, GetTransferStatusConsumerDefinition>();
             bus.AddConsumer<GetTransferListConsumer, GetTransferListConsumerDefinition>();
             bus.AddConsumer<UpstreamTransferRequestConsumer, UpstreamTransferRequestConsumerDefinition>();
+            bus.AddConsumer<ReadsAuditedConsumer, ReadsAuditedConsumerDefinition>();
         });
 
         return builder;

@@ -1,7 +1,9 @@
 using Banking.Contracts;
 using Banking.Contracts.Transfers;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Sagas;
 using Banking.Orchestrator.Data;
+using Banking.ServiceDefaults;
 using MassTransit;
 
 namespace Banking.Orchestrator.StateMachines;
@@ -99,6 +101,9 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
 
     private int linesHandedOver;
 
+    // Only for the request's audit entry, written with the message that started the transfer; never stored on the row.
+    private string? requestAddress;
+
     /// <summary>Takes the request's fields; a malformed request is still recorded (as FAILED), so they are cut to their columns.</summary>
     public void Open(TransferRequested request)
     {
@@ -123,6 +128,7 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
             ? request.Amount
             : 0m;
         Record("TransferRequested", null, $"{request.Amount} {Fit(request.Currency, 3)} via {Channel ?? "unknown channel"}", RequestedBy);
+        requestAddress = request.SourceAddress;
     }
 
     public void Refuse(TransferRequested request, TransferRefusal refusal)
@@ -332,14 +338,25 @@ public class TransferState : SagaStateMachineInstance, ISagaJournal
     IReadOnlyCollection<object> ISagaJournal.TakeNewRows()
     {
         var lines = Timeline.Skip(linesHandedOver).ToList();
+        var rows = new List<object>(lines.Count);
         foreach (var line in lines)
         {
             line.TransferId = TransferId;
             line.ToState ??= CurrentState;
+            rows.Add(line);
+            // A line someone asked for (the request, an operator's action and its approval) is also in the audit trail.
+            if (line.Actor is not null)
+            {
+                rows.Add(new AuditEntry(
+                    line.EventType, line.Actor, TransferId,
+                    AccountMasking.MaskAll($"{line.FromState ?? "(new)"} -> {line.ToState}: {line.Details}"),
+                    line.EventType == "TransferRequested" ? requestAddress : null,
+                    line.OccurredAt));
+            }
         }
 
         linesHandedOver = Timeline.Count;
-        return lines;
+        return rows;
     }
 
     private static string? Cut(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

@@ -20,6 +20,9 @@ public record TransferRequested
     /// <summary>Where it came from: <c>REST</c>, <c>RABBITMQ</c>, ...</summary>
     public string? Channel { get; init; }
 
+    /// <summary>The network address the request reached the gateway from (REST only), for the audit trail.</summary>
+    public string? SourceAddress { get; init; }
+
     public DateTime? RequestedAtUtc { get; init; }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Banking.Messaging;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Outbox;
 using Microsoft.EntityFrameworkCore;
 
@@ -127,5 +128,6 @@ public class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : DbCont
         });
 
         modelBuilder.AddTransactionalOutbox();
+        modelBuilder.AddAuditTrail();
     }
 }

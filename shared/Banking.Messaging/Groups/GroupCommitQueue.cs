@@ -144,7 +144,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
             await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
             try
             {
-                var group = new GroupTransaction(db, transaction, members);
+                var group = new GroupTransaction(db, transaction, members, endpoint);
                 await ClaimInboxRowsAsync(group);
                 foreach (var member in members)
                 {
@@ -155,7 +155,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
                 }
 
                 var writes = new GroupWrites();
-                foreach (var participant in group.Participants) participant.AddWrites(writes);
+                await group.AddWritesAsync(writes, stopping.Token);
                 OutboxRows.AddConsumed(writes, members);
                 OutboxRows.AddOutgoing(writes, members);
                 await writes.ExecuteAsync(db, transaction, stopping.Token);

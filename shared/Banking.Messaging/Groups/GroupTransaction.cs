@@ -12,12 +12,16 @@ public sealed class GroupTransaction
     private readonly Dictionary<Type, IGroupParticipant> participants = [];
     private readonly List<Action> afterCommit = [];
 
-    internal GroupTransaction(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<GroupMember> members)
+    internal GroupTransaction(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<GroupMember> members, string endpoint = "")
     {
+        Endpoint = endpoint;
         Connection = connection;
         Transaction = transaction;
         Members = members;
     }
+
+    /// <summary>The receive endpoint (queue) whose messages the group holds.</summary>
+    public string Endpoint { get; }
 
     public MySqlConnection Connection { get; }
 
@@ -41,6 +45,16 @@ public sealed class GroupTransaction
     internal IEnumerable<IGroupParticipant> Participants => participants.Values;
 
     /// <summary>
+    /// Every participant's writes, then the closing steps of those that have one (which may add what the others
+    /// handed them while adding theirs).
+    /// </summary>
+    internal async Task AddWritesAsync(GroupWrites writes, CancellationToken cancellationToken)
+    {
+        foreach (var participant in participants.Values.ToList()) participant.AddWrites(writes);
+        foreach (var step in participants.Values.OfType<IGroupClosingStep>().ToList()) await step.CloseAsync(writes, cancellationToken);
+    }
+
+    /// <summary>
     /// Runs <paramref name="action"/> once this transaction has committed, never if it rolls back: a group that fails
     /// is dropped with what it registered, and its members register again when they run in the next one. For what
     /// must count only what really happened (metrics of ledger operations and transfer outcomes).
@@ -48,6 +62,15 @@ public sealed class GroupTransaction
     public void OnCommitted(Action action) => afterCommit.Add(action);
 
     internal IReadOnlyList<Action> AfterCommit => afterCommit;
+}
+
+/// <summary>
+/// A participant that needs the database once more before the closing batch (the audit trail locks its chain's head
+/// there: last, so that holding it never waits for another lock).
+/// </summary>
+public interface IGroupClosingStep
+{
+    Task CloseAsync(GroupWrites writes, CancellationToken cancellationToken);
 }
 
 /// <summary>Something that keeps state for one group and writes it in the group's closing batch.</summary>

@@ -1,6 +1,8 @@
+using Banking.Messaging.Audit;
 using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Banking.Messaging.Sagas;
 
@@ -18,7 +20,7 @@ public sealed class MySqlSagaRepositoryContext<TSaga, TMessage>(DbContext db, Co
     public override async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         var entry = Db.Set<TSaga>().Add(instance);
-        AddJournalRows(instance);
+        var audit = AddJournalRows(instance);
         try
         {
             await Db.SaveChangesAsync(CancellationToken);
@@ -28,6 +30,9 @@ public sealed class MySqlSagaRepositoryContext<TSaga, TMessage>(DbContext db, Co
             entry.State = EntityState.Detached;
             return null!;
         }
+
+        // Only once the row is in: an instance that lost the race to insert never happened.
+        await AppendAuditAsync(audit);
 
         return await ContextFor(instance, SagaConsumeContextMode.Insert);
     }
@@ -51,20 +56,34 @@ public sealed class MySqlSagaRepositoryContext<TSaga, TMessage>(DbContext db, Co
     public override async Task Save(SagaConsumeContext<TSaga> sagaContext)
     {
         Db.Set<TSaga>().Add(sagaContext.Saga);
-        AddJournalRows(sagaContext.Saga);
+        var audit = AddJournalRows(sagaContext.Saga);
         await Db.SaveChangesAsync(CancellationToken);
+        await AppendAuditAsync(audit);
     }
 
     public override async Task Update(SagaConsumeContext<TSaga> sagaContext)
     {
-        AddJournalRows(sagaContext.Saga);
+        var audit = AddJournalRows(sagaContext.Saga);
         await Db.SaveChangesAsync(CancellationToken);
+        await AppendAuditAsync(audit);
     }
 
     /// <summary>The instance is tracked by this DbContext (added or loaded FOR UPDATE): its journal joins the same SaveChanges.</summary>
-    private void AddJournalRows(TSaga instance)
+    /// <returns>The instance's audit entries, chained by <see cref="AppendAuditAsync"/> once its row is saved.</returns>
+    private List<AuditEntry> AddJournalRows(TSaga instance)
     {
-        if (instance is ISagaJournal journal) Db.AddRange(journal.TakeNewRows());
+        if (instance is not ISagaJournal journal) return [];
+        var rows = journal.TakeNewRows();
+        Db.AddRange(rows.Where(r => r is not AuditEntry));
+        return [.. rows.OfType<AuditEntry>()];
+    }
+
+    private async Task AppendAuditAsync(List<AuditEntry> audit)
+    {
+        if (audit.Count == 0) return;
+        var transaction = Db.Database.CurrentTransaction?.GetDbTransaction() as MySqlConnector.MySqlTransaction
+            ?? throw new InvalidOperationException("a saga's audit entries are chained in the transaction that saves it");
+        await AuditChain.AppendAsync((MySqlConnector.MySqlConnection)transaction.Connection!, transaction, AuditChain.ChainOf(this), audit, CancellationToken);
     }
 
     public override async Task Delete(SagaConsumeContext<TSaga> sagaContext)

@@ -1,3 +1,4 @@
+using Banking.Messaging.Audit;
 using Banking.Messaging.Groups;
 using MassTransit;
 using MassTransit.Saga;
@@ -93,7 +94,13 @@ internal sealed class SagaRows<TSaga>(GroupTransaction group, EntityRows rows, s
 
     private void TakeJournal(TSaga instance)
     {
-        if (instance is ISagaJournal saga) journal.AddRange(saga.TakeNewRows());
+        if (instance is not ISagaJournal saga) return;
+        foreach (var row in saga.TakeNewRows())
+        {
+            // What the instance wants in the audit trail is chained on the group's endpoint, not stored as a plain row.
+            if (row is AuditEntry entry) group.Participant(g => new GroupAuditTrail(g)).Add(entry);
+            else journal.Add(row);
+        }
     }
 }
 

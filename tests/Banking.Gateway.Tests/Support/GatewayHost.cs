@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Banking.Gateway.Security;
 using Banking.ServiceDefaults.Security;
 using Banking.Testing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -119,6 +120,9 @@ public sealed class GatewayHost : IAsyncDisposable
             // is in: only host settings are there by then.
             foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("OTEL_", StringComparison.Ordinal))) builder.UseSetting(key, value);
             if (services is not null) builder.ConfigureTestServices(services);
+            // The in-memory test server has no socket, so no remote address: give every request the loopback address a
+            // client on this machine would have, as the audit trail records where a request came from.
+            builder.ConfigureTestServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, LoopbackClientAddress>());
         });
 
         _ = factory.Server; // boots the host
@@ -160,4 +164,18 @@ public sealed class GatewayHost : IAsyncDisposable
         if (Responder is not null) await Responder.DisposeAsync();
         await Redis.DisposeAsync();
     }
+}
+
+/// <summary>Sets <c>Connection.RemoteIpAddress</c> to 127.0.0.1 where the test server left it unset.</summary>
+internal sealed class LoopbackClientAddress : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, following) =>
+        {
+            context.Connection.RemoteIpAddress ??= System.Net.IPAddress.Loopback;
+            return following(context);
+        });
+        next(app);
+    };
 }

@@ -50,6 +50,7 @@ public sealed class LoneOrchestrator : IAsyncDisposable
             ["Transfers__StepTimeout"] = "00:00:30",
             // The spec's virtual host has one login; the operator commands this orchestrator publishes carry it.
             ["Transfers__OperatorCommandSender"] = TransferPlatform.BrokerUserOf(broker),
+            ["Transfers__GatewaySender"] = TransferPlatform.BrokerUserOf(broker),
         };
         if (environment == "Production") variables["Jwt__SigningKey"] = ProductionSigningKey;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) variables[key] = value;

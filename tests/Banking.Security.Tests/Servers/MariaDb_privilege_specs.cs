@@ -104,6 +104,50 @@ public sealed class MariaDb_privilege_specs
         Assert.That(grants.Where(g => !g.StartsWith("GRANT USAGE", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), string.Join("\n", grants));
     }
 
+    /// <summary>
+    /// Issue 17, point 1: a service's login appends to its audit trail, but an UPDATE or DELETE of an audit row is
+    /// refused, also for the login that created the table (its migration made the append-only triggers). The row is
+    /// the spec's own, in a transaction that is rolled back.
+    /// </summary>
+    [TestCase("debit")]
+    [TestCase("credit")]
+    [TestCase("orchestrator")]
+    public async Task A_service_user_may_append_to_its_audit_trail_but_never_update_or_delete_a_row(string service)
+    {
+        var login = service switch { "debit" => platform.Servers.DebitLedger, "credit" => platform.Servers.CreditLedger, _ => platform.Servers.OrchestratorCore };
+        await using var connection = new MySqlConnection(login);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        async Task<MySqlException?> RunAsync(string sql)
+        {
+            try
+            {
+                await using var command = new MySqlCommand(sql, connection, transaction);
+                await command.ExecuteNonQueryAsync();
+                return null;
+            }
+            catch (MySqlException e)
+            {
+                return e;
+            }
+        }
+
+        var append = await RunAsync("""
+            INSERT INTO audit_log (chain, seq, occurred_at, actor, action, subject, previous_hash, row_hash)
+            VALUES ('privilege-spec', 1, UTC_TIMESTAMP(6), 'spec', 'SPEC', 'spec', REPEAT('0', 64), REPEAT('0', 64))
+            """);
+        var update = await RunAsync("UPDATE audit_log SET actor = 'somebody else' WHERE chain = 'privilege-spec'");
+        var delete = await RunAsync("DELETE FROM audit_log WHERE chain = 'privilege-spec'");
+        await transaction.RollbackAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(append, Is.Null, "appending is the service's right");
+            Assert.That(update?.Message, Does.Contain("append-only"), "an audit row updated");
+            Assert.That(delete?.Message, Does.Contain("append-only"), "an audit row deleted");
+        });
+    }
+
     [Test]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_secrets_folder_and_its_files_are_readable_by_their_owner_only()

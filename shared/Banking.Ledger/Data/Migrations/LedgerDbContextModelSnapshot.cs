@@ -322,6 +322,82 @@ namespace Banking.Ledger.Data.Migrations
                     b.ToTable("rb_tran_hist", (string)null);
                 });
 
+            modelBuilder.Entity("Banking.Messaging.Audit.AuditChainHead", b =>
+                {
+                    b.Property<string>("Chain")
+                        .HasColumnType("varchar(64)")
+                        .HasColumnName("chain");
+
+                    b.Property<string>("LastHash")
+                        .IsRequired()
+                        .HasColumnType("char(64)")
+                        .HasColumnName("last_hash");
+
+                    b.Property<long>("LastSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_seq");
+
+                    b.HasKey("Chain");
+
+                    b.ToTable("audit_chain", (string)null);
+                });
+
+            modelBuilder.Entity("Banking.Messaging.Audit.AuditRecord", b =>
+                {
+                    b.Property<string>("Chain")
+                        .HasColumnType("varchar(64)")
+                        .HasColumnName("chain");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasColumnType("varchar(40)")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("actor");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("varchar(1000)")
+                        .HasColumnName("details");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("PreviousHash")
+                        .IsRequired()
+                        .HasColumnType("char(64)")
+                        .HasColumnName("previous_hash");
+
+                    b.Property<string>("RowHash")
+                        .IsRequired()
+                        .HasColumnType("char(64)")
+                        .HasColumnName("row_hash");
+
+                    b.Property<string>("SourceAddress")
+                        .HasColumnType("varchar(64)")
+                        .HasColumnName("source_address");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("subject");
+
+                    b.HasKey("Chain", "Seq");
+
+                    b.HasIndex(new[] { "OccurredAt" }, "idx_audit_log_occurred_at");
+
+                    b.HasIndex(new[] { "Subject", "OccurredAt" }, "idx_audit_log_subject");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("Banking.Messaging.Outbox.InboxState", b =>
                 {
                     b.Property<long>("Id")
