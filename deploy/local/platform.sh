@@ -88,7 +88,9 @@ service_env() {
       echo "ConnectionStrings__Ledger=$BANKING_CREDIT_LEDGER"; echo "Ledger__SeedDemoAccounts=true" ;;
     Banking.Orchestrator)
       echo "ConnectionStrings__RabbitMq=$BANKING_ORCHESTRATOR_RABBITMQ"
-      echo "ConnectionStrings__Core=$BANKING_ORCHESTRATOR_CORE" ;;
+      echo "ConnectionStrings__Core=$BANKING_ORCHESTRATOR_CORE"
+      echo "ConnectionStrings__ReconciliationDb1=$BANKING_RECONCILER_DB1"
+      echo "ConnectionStrings__ReconciliationDb2=$BANKING_RECONCILER_DB2" ;;
     Banking.Gateway)
       echo "ConnectionStrings__RabbitMq=$BANKING_GATEWAY_RABBITMQ"
       echo "ConnectionStrings__Redis=$BANKING_GATEWAY_REDIS" ;;

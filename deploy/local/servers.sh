@@ -19,7 +19,8 @@
 # 'up' generates any missing secret into DATA/secrets/ (0700, files 0600), applies least-privilege users on every
 # server (idempotently, also on a data folder from before the users existed) and writes two endpoint files (0600):
 #   DATA/servers.env   admin endpoints (MariaDB root, RabbitMQ admin, Redis admin), used by the tests' fixture
-#   DATA/services.env  one login per service and one for upstream systems (platform.sh, the fault suite)
+#   DATA/services.env  one login per service, the reconciler's read-only one, and one for upstream systems (platform.sh,
+#                      the fault suite)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -77,7 +78,7 @@ wait_for() {
 
 # ---------------------------------------------------------------- secrets
 # Generated once and kept: re-running 'up' must not lock the services out of servers that already know them.
-secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator
+secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator mysql-reconciler
   rabbitmq-admin rabbitmq-gateway rabbitmq-orchestrator rabbitmq-debit rabbitmq-credit rabbitmq-upstream
   redis-admin redis-gateway jwt-signing-key)
 
@@ -220,6 +221,14 @@ mysql_service_users() {
   else echo "credit_service:bank_db2:mysql-credit"; fi
 }
 
+# "user:database:secret" of the readers on server N: the orchestrator's reconciliation reads each ledger with this
+# login and can change nothing. SELECT on the schema rather than on its four tables: a table grant needs the table,
+# and 'up' runs before the ledger services create theirs.
+mysql_reader_users() {
+  if [ "$1" = 1 ]; then echo "reconciler:bank_db1:mysql-reconciler"
+  else echo "reconciler:bank_db2:mysql-reconciler"; fi
+}
+
 # Root over the socket: with its password, or without one on a data folder that never had one (first start, or a
 # folder created before root had a password). Any other failure is an error: never guess past a wrong password.
 mysql_root() {
@@ -262,6 +271,19 @@ CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$pw';
 ALTER USER '$user'@'$host' IDENTIFIED BY '$pw';
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'$host';
 GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, TRIGGER ON \`$db\`.* TO '$user'@'$host';"
+    done
+  done
+  for entry in $(mysql_reader_users "$n"); do
+    IFS=: read -r user db secret_name <<< "$entry"
+    keep="$keep,'$user'"
+    local pw host
+    pw="$(secret "$secret_name")"
+    for host in 127.0.0.1 localhost; do
+      sql="$sql
+CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$pw';
+ALTER USER '$user'@'$host' IDENTIFIED BY '$pw';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'$host';
+GRANT SELECT ON \`$db\`.* TO '$user'@'$host';"
     done
   done
   keep="$keep)"
@@ -569,6 +591,8 @@ EOF
 export BANKING_DEBIT_LEDGER="$my1;Database=bank_db1;User ID=debit_service;Password=$(secret mysql-debit)"
 export BANKING_CREDIT_LEDGER="$my2;Database=bank_db2;User ID=credit_service;Password=$(secret mysql-credit)"
 export BANKING_ORCHESTRATOR_CORE="$my1;Database=bank_core;User ID=orchestrator;Password=$(secret mysql-orchestrator)"
+export BANKING_RECONCILER_DB1="$my1;Database=bank_db1;User ID=reconciler;Password=$(secret mysql-reconciler)"
+export BANKING_RECONCILER_DB2="$my2;Database=bank_db2;User ID=reconciler;Password=$(secret mysql-reconciler)"
 export BANKING_GATEWAY_RABBITMQ="$amqp_scheme://gateway:$(secret rabbitmq-gateway)$amqp"
 export BANKING_ORCHESTRATOR_RABBITMQ="$amqp_scheme://orchestrator:$(secret rabbitmq-orchestrator)$amqp"
 export BANKING_DEBIT_RABBITMQ="$amqp_scheme://debit-service:$(secret rabbitmq-debit)$amqp"

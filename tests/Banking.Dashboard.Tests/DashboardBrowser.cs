@@ -34,6 +34,8 @@ public abstract class DashboardBrowser
             ["Dashboard__LedgerQueryTimeout"] = "00:00:01",
             // Actions on transfers above 1,000.00 need a second operator; the other specs act on smaller ones.
             ["Transfers__FourEyesThreshold"] = "1000.00",
+            // The overview's reconciliation tile follows a balance edited behind the platform's back within seconds.
+            ["Reconciliation__Interval"] = "00:00:01",
         });
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });

@@ -219,6 +219,49 @@ public sealed class Saga_dashboard_specs : DashboardBrowser
         Assert.That(final.Status, Is.EqualTo("SUCCESS"), "untouched by the auditor, the transfer completes once the CreditService is back");
     }
 
+    // Issue 17, point 2: the continuous reconciliation on the overview. A balance edited behind the platform's back
+    // (money out of nothing) shows as a difference within a check; put back, the bank is balanced again.
+    [Test]
+    public async Task The_overview_shows_the_last_reconciliation_and_a_balance_edited_behind_the_platforms_back()
+    {
+        var from = await NewAccountAsync(1, 500.00m);
+        var to = await NewAccountAsync(2, 0.00m);
+        var id = NewId("dash-recon");
+        await Platform.SubmitAsync(id, from, to, 20.00m);
+        Assert.That((await Platform.WaitForFinalAsync(id)).Status, Is.EqualTo("SUCCESS"));
+
+        var page = await LogInAsync("auditor", "dash.auditor");
+        var tile = page.GetByTestId("reconciliation");
+        await Expect(tile.Locator("b")).ToHaveTextAsync("balanced", new() { Timeout = 20_000 });
+        await Expect(page.GetByTestId("reconciliation-checked")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^checked \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"));
+
+        await EditBalanceAsync(from, +0.01m);
+        try
+        {
+            await Expect(tile.Locator("b")).ToHaveTextAsync("+0.01 CNY", new() { Timeout = 20_000 });
+            await Expect(tile).ToHaveClassAsync("tile alert");
+            await ScreenshotAsync(page, "dashboard-reconciliation", "a balance edited behind the platform's back: 0.01 CNY out of nothing", tile);
+        }
+        finally
+        {
+            await EditBalanceAsync(from, -0.01m);
+        }
+
+        await Expect(tile.Locator("b")).ToHaveTextAsync("balanced", new() { Timeout = 20_000 });
+        await Expect(tile).ToHaveClassAsync("tile");
+    }
+
+    private async Task EditBalanceAsync(string accountNo, decimal change)
+    {
+        await using var connection = new MySqlConnector.MySqlConnection(Platform.LedgerOf(1));
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand(
+            "UPDATE rb_acct_balance b JOIN rb_acct a ON a.INTERNAL_KEY = b.INTERNAL_KEY SET b.TOTAL_AMOUNT = b.TOTAL_AMOUNT + @change WHERE a.BASE_ACCT_NO = @no", connection);
+        command.Parameters.AddWithValue("@change", change);
+        command.Parameters.AddWithValue("@no", accountNo);
+        Assert.That(await command.ExecuteNonQueryAsync(), Is.EqualTo(1));
+    }
+
     [Test]
     public async Task Filters_and_paging_return_the_right_rows()
     {

@@ -21,6 +21,7 @@ public static class BankInvariants
     public const string BalanceIsHistory = "every balance = opening balance + its history rows";
     public const string ChainContinuous = "every PREVIOUS_BAL_AMT/ACTUAL_BAL chain is continuous";
     public const string NewBalanceAgrees = "every 200 response's new_balance agrees with the ledger";
+    public const string Reconciled = "the orchestrator's end-of-day reconciliation of every business date of the run is clean";
     public const string NoInternalError = "no request is answered 500: an outage is answered 503, a refusal with its reason";
 
     public sealed record Snapshot(IReadOnlyDictionary<string, decimal> Ledger1, IReadOnlyDictionary<string, decimal> Ledger2)

@@ -56,6 +56,8 @@ public sealed partial class PrivateServers : IAsyncDisposable
     public string DebitLedger => Endpoint("BANKING_DEBIT_LEDGER") + ";Connection Timeout=5";
     public string CreditLedger => Endpoint("BANKING_CREDIT_LEDGER") + ";Connection Timeout=5";
     public string OrchestratorCore => Endpoint("BANKING_ORCHESTRATOR_CORE") + ";Connection Timeout=5";
+    public string ReconcilerDb1 => Endpoint("BANKING_RECONCILER_DB1") + ";Connection Timeout=5";
+    public string ReconcilerDb2 => Endpoint("BANKING_RECONCILER_DB2") + ";Connection Timeout=5";
     public Uri UpstreamBroker => new(Endpoint("BANKING_UPSTREAM_RABBITMQ"));
     public Uri OrchestratorBroker => new(Endpoint("BANKING_ORCHESTRATOR_RABBITMQ"));
     public Uri GatewayBroker => new(Endpoint("BANKING_GATEWAY_RABBITMQ"));

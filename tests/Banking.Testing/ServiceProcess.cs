@@ -75,6 +75,42 @@ public sealed class ServiceProcess : IAsyncDisposable
             Timeout = timeout ?? TimeSpan.FromSeconds(100),
         };
 
+    /// <summary>
+    /// Runs one of the service's commands (<c>migrate</c>, <c>reconcile ...</c>) with the service's environment and
+    /// waits for it to end: its exit code, standard output and standard error.
+    /// </summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunCommandAsync(IEnumerable<string> arguments, TimeSpan? limit = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(DllPath)!,
+        };
+        start.ArgumentList.Add(DllPath);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["MASSTRANSIT_USAGE_TELEMETRY"] = "false";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+
+        using var command = Process.Start(start) ?? throw new InvalidOperationException($"could not start {project}");
+        var output = command.StandardOutput.ReadToEndAsync();
+        var error = command.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(120));
+        try
+        {
+            await command.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            command.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{project} {string.Join(' ', start.ArgumentList.Skip(1))} did not end within {limit ?? TimeSpan.FromSeconds(120)}");
+        }
+
+        return (command.ExitCode, await output, await error);
+    }
+
     public Task StartAsync(TimeSpan? readyWithin = null) => ExclusivelyAsync(() => StartCoreAsync(readyWithin));
 
     private async Task StartCoreAsync(TimeSpan? readyWithin)

@@ -66,6 +66,10 @@ public sealed class TransferPlatform : IAsyncDisposable
         var orchestrator = new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Core"] = platform.Core,
+            // The fixture's administrator on the run's own ledgers; the reconciler's read-only login is the one
+            // servers.sh makes for bank_db1 and bank_db2 (proved in Banking.Security.Tests).
+            ["ConnectionStrings__ReconciliationDb1"] = platform.Db1,
+            ["ConnectionStrings__ReconciliationDb2"] = platform.Db2,
             // The fixture runs every service as its one login, so the ledgers' replies come from it too.
             ["Transfers__DebitLedgerSender"] = platform.BrokerUser,
             ["Transfers__CreditLedgerSender"] = platform.BrokerUser,

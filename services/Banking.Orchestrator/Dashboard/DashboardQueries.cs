@@ -3,6 +3,7 @@ using Banking.Contracts.Ledger;
 using Banking.Contracts.Transfers;
 using Banking.Messaging.Outbox;
 using Banking.Orchestrator.Data;
+using Banking.Orchestrator.Reconciliation;
 using Banking.Orchestrator.StateMachines;
 using Banking.ServiceDefaults;
 using MassTransit;
@@ -20,7 +21,8 @@ public sealed class DashboardQueries(
     IClientFactory clients,
     IOptions<TransferOptions> transferOptions,
     IOptions<DashboardOptions> dashboardOptions,
-    ErrorQueueMonitor errorQueues)
+    ErrorQueueMonitor errorQueues,
+    ReconciliationMonitor reconciliation)
 {
     public static readonly string[] AllStates = [.. TransferStateNames.All];
 
@@ -94,6 +96,21 @@ public sealed class DashboardQueries(
                 per_minute = perMinute,
             },
             outbox_backlog = backlog,
+            reconciliation = ReconciliationSummary(),
+        };
+    }
+
+    /// <summary>The continuous check's last result (kept in memory by the monitor: the overview reads no ledger).</summary>
+    private object ReconciliationSummary()
+    {
+        var last = reconciliation.Last;
+        return new
+        {
+            running = reconciliation.IsRunning,
+            failing = reconciliation.Failing,
+            checked_at = Timestamp(last?.CheckedAtUtc),
+            clean = last?.IsClean,
+            currencies = last?.Currencies.Select(c => new { currency = c.Currency, difference = c.Difference, in_flight = c.InFlight }) ?? [],
         };
     }
 

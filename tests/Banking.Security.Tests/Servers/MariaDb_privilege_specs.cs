@@ -7,7 +7,7 @@ namespace Banking.Security.Tests.Servers;
 /// with GRANT OPTION. Now root needs the generated password, and each service reaches its own schema and nothing else.
 /// </summary>
 [TestFixture]
-public sealed class MariaDb_privilege_specs
+public sealed partial class MariaDb_privilege_specs
 {
     private SecuredPlatform platform = null!;
 
@@ -148,6 +148,67 @@ public sealed class MariaDb_privilege_specs
         });
     }
 
+
+    /// <summary>Issue 17, point 2: reconciliation reads the ledgers with a login of its own that can read and nothing else.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    public async Task The_reconciler_reads_its_ledger_and_can_change_nothing(int n)
+    {
+        var reconciler = n == 1 ? platform.Servers.ReconcilerDb1 : platform.Servers.ReconcilerDb2;
+        var ledger = n == 1 ? "bank_db1" : "bank_db2";
+        await using var connection = new MySqlConnection(reconciler);
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand("SHOW GRANTS", connection);
+        var grants = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) grants.Add(reader.GetString(0));
+
+        Assert.Multiple(async () =>
+        {
+            foreach (var write in new[]
+            {
+                "UPDATE rb_acct_balance SET TOTAL_AMOUNT = TOTAL_AMOUNT + 1000",
+                "INSERT INTO rb_tran_hist (SEQ_NO, REFERENCE) VALUES ('reconciler-was-here', 'x')",
+                "DELETE FROM ledger_operation",
+                "CREATE TABLE sneaky (id INT)",
+                "DROP TABLE rb_acct",
+                "ALTER TABLE rb_acct ADD COLUMN sneaky INT",
+                "CREATE TEMPORARY TABLE scratch (id INT)",
+                "LOCK TABLES rb_acct_balance WRITE",
+            })
+                Assert.That(await RefusalAsync(reconciler, write), Is.Not.Null, $"reconciler: {write}");
+            Assert.That(await RefusalAsync(reconciler, "SELECT COUNT(*) FROM mysql.user"), Is.Not.Null, "reconciler reads mysql.user");
+            if (n == 1) Assert.That(await RefusalAsync(reconciler, "SELECT COUNT(*) FROM bank_core.transfer_log"), Is.Not.Null, "reconciler reads bank_core");
+            Assert.That(grants.Where(g => !g.StartsWith("GRANT USAGE", StringComparison.Ordinal)), Is.EqualTo(new[] { $"GRANT SELECT ON `{ledger}`.* TO `reconciler`@`127.0.0.1`" }), string.Join("\n", grants));
+            // Control: what reconciliation reads.
+            foreach (var table in new[] { "rb_acct", "rb_acct_balance", "rb_tran_hist", "ledger_operation" })
+                Assert.That(await RefusalAsync(reconciler, $"SELECT COUNT(*) FROM {table}"), Is.Null, table);
+        });
+    }
+
+    [Test]
+    public async Task The_orchestrator_reconciles_the_bank_with_the_reconcilers_login()
+    {
+        var orchestrator = platform.Services.Single(s => s.DllPath.EndsWith("Banking.Orchestrator.dll", StringComparison.Ordinal));
+        using var http = orchestrator.CreateClient();
+        string metrics = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline; await Task.Delay(500))
+        {
+            metrics = await http.GetStringAsync("/metrics");
+            if (Checked().IsMatch(metrics) && Clean().IsMatch(metrics)) break;
+        }
+
+        // The demo accounts (CNY and USD) on both ledgers, checked with SELECT alone.
+        Assert.That(Checked().IsMatch(metrics), Is.True, metrics);
+        Assert.That(Clean().IsMatch(metrics), Is.True, metrics);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\nbanking_reconciliation_failing(\{[^}]*\})? 0\n")]
+    private static partial System.Text.RegularExpressions.Regex Checked();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\nbanking_reconciliation_difference\{[^}]*currency=""CNY""[^}]*\} 0\n")]
+    private static partial System.Text.RegularExpressions.Regex Clean();
+
     [Test]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_secrets_folder_and_its_files_are_readable_by_their_owner_only()
@@ -155,7 +216,7 @@ public sealed class MariaDb_privilege_specs
         var folder = new DirectoryInfo(platform.Servers.Secrets);
         Assert.That(folder.UnixFileMode, Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
         var files = folder.GetFiles();
-        Assert.That(files.Select(f => f.Name), Is.SupersetOf(new[] { "mysql-root", "mysql-debit", "mysql-credit", "mysql-orchestrator", "rabbitmq-admin", "rabbitmq-upstream", "redis-admin", "redis-gateway", "jwt-signing-key" }));
+        Assert.That(files.Select(f => f.Name), Is.SupersetOf(new[] { "mysql-root", "mysql-debit", "mysql-credit", "mysql-orchestrator", "mysql-reconciler", "rabbitmq-admin", "rabbitmq-upstream", "redis-admin", "redis-gateway", "jwt-signing-key" }));
         Assert.That(files.Select(f => (f.Name, f.UnixFileMode)), Has.All.Matches<(string, UnixFileMode Mode)>(f => f.Mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite)));
         foreach (var endpoints in new[] { "servers.env", "services.env" })
             Assert.That(File.GetUnixFileMode(Path.Combine(platform.Servers.Data, endpoints)), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), endpoints);

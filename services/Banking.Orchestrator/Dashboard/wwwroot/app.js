@@ -54,7 +54,8 @@ async function loadOverview() {
     el("div", { class: "tile" }, "Failure rate (1h)", el("b", {}, `${(o.last_hour.failure_rate * 100).toFixed(1)}%`)),
     el("div", { class: "tile" }, "Transfers (1h)", el("b", {}, String(o.last_hour.transfers))),
     el("div", { class: errorMessages > 0 || !errorsKnown ? "tile alert" : "tile", "data-testid": "error-queue-total" }, "In error queues",
-      el("b", {}, errorsKnown ? String(errorMessages) : "unknown")));
+      el("b", {}, errorsKnown ? String(errorMessages) : "unknown")),
+    reconciliationTile(o.reconciliation));
 
   const chart = $("#chart");
   const max = Math.max(1, ...o.last_hour.per_minute.map((m) => m.transfers));
@@ -75,6 +76,16 @@ async function loadOverview() {
   $("#error-queues tbody").replaceChildren(...o.error_queues.map((q) =>
     el("tr", { "data-queue": q.queue, class: q.messages > 0 ? "alert" : null }, el("td", {}, q.queue), el("td", { class: "num" }, q.available ? String(q.messages) : "unavailable"))));
   $("#refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+// DB1 + DB2 + in flight against the opening total, as the orchestrator last checked it (any difference is an alert).
+function reconciliationTile(r) {
+  const off = r.currencies.filter((c) => Number(c.difference) !== 0);
+  const value = !r.running ? "off" : r.checked_at == null ? (r.failing ? "failing" : "not yet") :
+    off.length === 0 ? "balanced" : off.map((c) => `${Number(c.difference) > 0 ? "+" : ""}${money(c.difference)} ${c.currency}`).join(", ");
+  const when = r.checked_at == null ? "" : `checked ${r.checked_at}${r.failing ? ", last attempt failed" : ""}`;
+  return el("div", { class: off.length > 0 || r.failing ? "tile alert" : "tile", "data-testid": "reconciliation", title: when },
+    "Reconciliation", el("b", {}, value), el("small", { "data-testid": "reconciliation-checked" }, when));
 }
 
 function filterQuery(cursor) {
