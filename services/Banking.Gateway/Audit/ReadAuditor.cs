@@ -10,10 +10,10 @@ namespace Banking.Gateway.Audit;
 /// Collects the reads the gateway answers and sends them to the orchestrator's audit trail (<see cref="Endpoints.AuditedReads"/>)
 /// in batches: one message, confirmed by the broker, for up to <see cref="MaxBatch"/> reads or what came in within
 /// <see cref="Window"/>, so auditing a read costs the read no round trip. A batch the broker does not confirm is sent
-/// again; reads are dropped (and counted) only when more than <see cref="MaxBacklog"/> wait, so that an unreachable
+/// again (through the bus itself, a singleton like this: the scoped send-endpoint provider is for request scopes); reads are dropped (and counted) only when more than <see cref="MaxBacklog"/> wait, so that an unreachable
 /// broker cannot exhaust the gateway's memory.
 /// </summary>
-public sealed class ReadAuditor(ISendEndpointProvider sender, ILogger<ReadAuditor> logger) : BackgroundService
+public sealed class ReadAuditor(IBus sender, ILogger<ReadAuditor> logger) : BackgroundService
 {
     public const int MaxBatch = 500;
     public const int MaxBacklog = 100_000;

@@ -115,6 +115,8 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             // Not Development: appsettings.Development.json (the development key and API key) must not leak into the tests.
             builder.UseEnvironment("Test");
+            // As in Development: a singleton holding a scoped service fails the host at start, in every gateway spec.
+            builder.UseDefaultServiceProvider(provider => { provider.ValidateScopes = true; provider.ValidateOnBuild = true; });
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
             // Read while Program builds the app (whether to add the OTLP exporter), before the factory's app configuration
             // is in: only host settings are there by then.
