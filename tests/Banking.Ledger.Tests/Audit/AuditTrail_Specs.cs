@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Banking.Ledger.Tests.Support;
 using Banking.Messaging.Audit;
 using Banking.Testing;
@@ -194,18 +193,13 @@ public sealed class AuditTrail_Specs
 
     private static async Task<(int ExitCode, string Output)> VerifyCommandAsync(ScratchLedger ledger)
     {
-        var dll = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>()).DllPath;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("verify-audit");
-        start.Environment["ConnectionStrings__Ledger"] = ledger.ConnectionString;
-        start.Environment["ConnectionStrings__RabbitMq"] = "amqp://nobody:nothing@127.0.0.1:1/none";
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await errors);
+        var service = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Ledger"] = ledger.ConnectionString,
+            ["ConnectionStrings__RabbitMq"] = "amqp://nobody:nothing@127.0.0.1:1/none",
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        });
+        var (exitCode, output, error) = await service.RunCommandAsync(["verify-audit"], TimeSpan.FromSeconds(60));
+        return (exitCode, output + error);
     }
 }
