@@ -1,5 +1,6 @@
 using Banking.Messaging;
 using Banking.Orchestrator.Apis;
+using Banking.Orchestrator.Audit;
 using Banking.Orchestrator.Dashboard;
 using Banking.Orchestrator.Data;
 using Banking.Orchestrator.Extensions;
@@ -26,6 +27,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOperatorApi();
 app.MapReconciliationApi();
+app.MapAuditVerificationApi();
 app.MapSagaDashboard();
 await app.RunAsync();
 // Not `return 0`: that would overwrite the exit code a component set while stopping the service (the outbox
