@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Banking.ServiceDefaults;
@@ -47,8 +48,12 @@ public sealed class BrokerSenderRules(string subject, EventId refusedEvent, stri
 /// security event and moved to the queue's <c>_error</c> queue unprocessed and without retries, so nothing is moved
 /// and an operator can see what was tried.
 /// </summary>
-public sealed class BrokerSenderFilter(BrokerSenderRules rules, ILogger<BrokerSenderFilter> logger) : IFilter<ConsumeContext>
+public sealed class BrokerSenderFilter(BrokerSenderRules rules, ILogger<BrokerSenderFilter> logger, BrokerUserSafeMove toErrorQueue) : IFilter<ConsumeContext>
 {
+    /// <summary>The filter for an endpoint of this service, its logger and error queue from <paramref name="services"/>.</summary>
+    public static BrokerSenderFilter For(BrokerSenderRules rules, IServiceProvider services) =>
+        new(rules, services.GetRequiredService<ILogger<BrokerSenderFilter>>(), BrokerUserSafeMove.ToErrorQueueOf(services));
+
     public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
     {
         var (sender, transferIdOf) = rules.SenderFor(context);
@@ -70,7 +75,7 @@ public sealed class BrokerSenderFilter(BrokerSenderRules rules, ILogger<BrokerSe
 
         // Moved here rather than thrown: no Fault is generated, so a forged message cannot make the service answer anyone
         // (its fault or response address), and the move leaves the foreign user_id behind (see BrokerUserSafeMove).
-        var moved = await BrokerUserSafeMove.ToErrorQueue.TryMoveAsync(context.ReceiveContext, headers =>
+        var moved = await toErrorQueue.TryMoveAsync(context.ReceiveContext, headers =>
         {
             headers["MT-Reason"] = "fault";
             headers["MT-Fault-ExceptionType"] = refusal.GetType().FullName;

@@ -2,6 +2,8 @@ using MassTransit;
 using MassTransit.Middleware;
 using MassTransit.RabbitMqTransport;
 using MassTransit.Transports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Banking.ServiceDefaults;
 
@@ -14,11 +16,22 @@ namespace Banking.ServiceDefaults;
 public sealed class BrokerUserSafeMove : IFilter<ExceptionReceiveContext>, IFilter<ReceiveContext>
 {
     private readonly string suffix;
+    private readonly IDictionary<string, object?> queueArguments;
 
-    private BrokerUserSafeMove(string suffix) => this.suffix = suffix;
+    private BrokerUserSafeMove(string suffix, IDictionary<string, object?> queueArguments)
+    {
+        this.suffix = suffix;
+        this.queueArguments = queueArguments;
+    }
 
-    public static BrokerUserSafeMove ToErrorQueue { get; } = new("_error");
-    public static BrokerUserSafeMove ToSkippedQueue { get; } = new("_skipped");
+    /// <summary>To <c>{queue}_error</c>, declared with <paramref name="queueArguments"/> (<see cref="DurableQueues.MoveQueueArguments"/>).</summary>
+    public static BrokerUserSafeMove ToErrorQueue(IDictionary<string, object?> queueArguments) => new("_error", queueArguments);
+
+    public static BrokerUserSafeMove ToSkippedQueue(IDictionary<string, object?> queueArguments) => new("_skipped", queueArguments);
+
+    /// <summary>To the error queue, declared as this service's <see cref="BusOptions"/> say.</summary>
+    public static BrokerUserSafeMove ToErrorQueueOf(IServiceProvider services) =>
+        ToErrorQueue(DurableQueues.MoveQueueArguments(services.GetRequiredService<IOptions<BusOptions>>().Value));
 
     public async Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
     {
@@ -55,7 +68,7 @@ public sealed class BrokerUserSafeMove : IFilter<ExceptionReceiveContext>, IFilt
         var queue = context.InputAddress.AbsolutePath.Split('/').Last() + suffix;
         var none = new Dictionary<string, object?>();
         await channel.ExchangeDeclare(queue, "fanout", true, false, none, context.CancellationToken);
-        await channel.QueueDeclare(queue, true, false, false, none, context.CancellationToken);
+        await channel.QueueDeclare(queue, true, false, false, queueArguments, context.CancellationToken);
         await channel.QueueBind(queue, queue, "", none, context.CancellationToken);
 
         var properties = new RabbitMQ.Client.BasicProperties(delivery.Properties) { UserId = null, Expiration = null };
@@ -73,13 +86,13 @@ public sealed class BrokerUserSafeMove : IFilter<ExceptionReceiveContext>, IFilt
 public static class BrokerUserSafeMoveExtensions
 {
     /// <summary>Faulted and skipped messages of this endpoint are moved without their <c>user_id</c> (see <see cref="BrokerUserSafeMove"/>).</summary>
-    public static void UseBrokerUserSafeMoves(this IReceiveEndpointConfigurator endpoint)
+    public static void UseBrokerUserSafeMoves(this IReceiveEndpointConfigurator endpoint, IDictionary<string, object?> queueArguments)
     {
         endpoint.ConfigureError(error =>
         {
             error.UseFilter(new GenerateFaultFilter());
-            error.UseFilter(BrokerUserSafeMove.ToErrorQueue);
+            error.UseFilter(BrokerUserSafeMove.ToErrorQueue(queueArguments));
         });
-        endpoint.ConfigureDeadLetter(skipped => skipped.UseFilter(BrokerUserSafeMove.ToSkippedQueue));
+        endpoint.ConfigureDeadLetter(skipped => skipped.UseFilter(BrokerUserSafeMove.ToSkippedQueue(queueArguments)));
     }
 }

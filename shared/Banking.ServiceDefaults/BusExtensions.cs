@@ -24,11 +24,21 @@ public static class BusExtensions
         DisableUsageTelemetryForProcess();
         builder.Services.AddOptions<BusOptions>().BindConfiguration(BusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddServerCertificates();
+        builder.Services.AddSingleton<DurableQueueNames>();
 
         builder.Services.AddMassTransit(bus =>
         {
             bus.UseBankingDefaults();
-            bus.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseBrokerUserSafeMoves());
+            bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
+            {
+                var options = context.GetRequiredService<IOptions<BusOptions>>().Value;
+                endpoint.UseBrokerUserSafeMoves(DurableQueues.MoveQueueArguments(options));
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && options.QueueType == BrokerQueueType.Quorum)
+                {
+                    DurableQueues.ConfigureReceiveQueue(rabbit, name, options);
+                    context.GetRequiredService<DurableQueueNames>().Add(name);
+                }
+            });
             configureConsumers(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {
@@ -43,6 +53,16 @@ public static class BusExtensions
                     host.Username(broker.Username);
                     host.Password(broker.Password);
                     host.PublisherConfirmation = true;
+                    // A cluster: the connection string's node first, then the others; MassTransit reconnects to
+                    // whichever answers when the one it is on dies.
+                    if (options.ClusterNodes.Length > 0)
+                    {
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var (nodeHost, nodePort) in BrokerNodes.Of(broker, options)) cluster.Node($"{nodeHost}:{nodePort}");
+                        });
+                    }
+
                     if (broker.UseTls)
                     {
                         host.UseSsl(ssl =>
@@ -53,6 +73,7 @@ public static class BusExtensions
                     }
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                DurableQueues.ConfigureMoveQueues(cfg);
                 cfg.StampBrokerUser(broker.Username);
                 cfg.UseConsumeFilter(typeof(TransferIdLogFilter<>), context);
 
@@ -60,6 +81,7 @@ public static class BusExtensions
                 cfg.ConfigureEndpoints(context);
             });
         });
+        builder.Services.AddHostedService<ErrorQueueDeclarer>();
 
         return builder;
     }

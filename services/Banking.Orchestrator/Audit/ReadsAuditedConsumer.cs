@@ -36,9 +36,9 @@ public sealed class ReadsAuditedConsumerDefinition : ConsumerDefinition<ReadsAud
     {
         // The gateway sends straight to the queue: no message-type exchange to bind.
         endpointConfigurator.ConfigureConsumeTopology = false;
-        endpointConfigurator.UseFilter(new BrokerSenderFilter(
+        endpointConfigurator.UseFilter(BrokerSenderFilter.For(
             new BrokerSenderRules("audited reads", ReadsRefused).Require<ReadsAudited>(context.GetRequiredService<IOptions<TransferOptions>>().Value.GatewaySender, _ => null),
-            context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
+            context));
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Ignore<BrokerSenderRefusedException>();

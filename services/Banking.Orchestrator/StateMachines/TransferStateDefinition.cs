@@ -19,9 +19,9 @@ public sealed class TransferStateDefinition : SagaDefinition<TransferState>
     {
         // First, ahead of retries and the outbox: a ledger reply from anyone but that ledger's login, or an operator command
         // from anyone but this service, never reaches the saga.
-        endpointConfigurator.UseFilter(new BrokerSenderFilter(
+        endpointConfigurator.UseFilter(BrokerSenderFilter.For(
             SenderRules(context.GetRequiredService<IOptions<TransferOptions>>().Value),
-            context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
+            context));
 
         // Two first events for one transfer may both find no row; the loser's insert fails on the unique key and its
         // retry loads the row the winner created.

@@ -44,9 +44,9 @@ public sealed class LedgerCommandEndpointDefinition(LedgerQueues queues) : IEndp
 
         // First, ahead of retries, the inbox and the outbox: a command from anyone but the orchestrator never
         // reaches a consumer. The query queue is not guarded: queries move nothing and are open to requesters.
-        endpoint.UseFilter(new BrokerSenderFilter(
+        endpoint.UseFilter(BrokerSenderFilter.For(
             CommandSenderRules.For(context.GetRequiredService<IOptions<LedgerOptions>>().Value.CommandSender),
-            context.GetRequiredService<ILogger<BrokerSenderFilter>>()));
+            context));
 
         // Deadlocks and lock timeouts under contention are retried within the outbox's transaction already;
         // this covers everything else that may pass, such as a broker hiccup while delivering the replies.
