@@ -2,8 +2,9 @@
 # The whole platform on this machine, without Docker: local servers (servers.sh), then the four services
 # built in Release and run as background processes with their pid files and logs under the data folder.
 #
-#   deploy/local/platform.sh start [--tls]
+#   deploy/local/platform.sh start [--tls] [--rabbitmq-nodes N]
 #                                     build, start servers and services, migrate, seed demo accounts, print URLs
+#                                     (--rabbitmq-nodes 3: a three-node RabbitMQ cluster, see servers.sh)
 #   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
 #   deploy/local/platform.sh status   one line per service and server
 #   deploy/local/platform.sh token --role channel [--client-no C0001] [--minutes 60]
@@ -67,7 +68,7 @@ service_env() {
   local name="$1"
   [ -r "$services_env" ] || { echo "ERROR: $services_env is missing; deploy/local/servers.sh up writes it" >&2; exit 1; }
   # What a plain platform's file lacks must not come from the caller's shell.
-  unset BANKING_TLS_CA BANKING_HTTPS_CERTIFICATE BANKING_HTTPS_KEY
+  unset BANKING_TLS_CA BANKING_HTTPS_CERTIFICATE BANKING_HTTPS_KEY BANKING_RABBITMQ_CLUSTER_NODES
   # shellcheck disable=SC1090
   source "$services_env"
   echo "ASPNETCORE_ENVIRONMENT=Production"
@@ -75,6 +76,8 @@ service_env() {
   echo "Jwt__SigningKeyFile=$BANKING_JWT_SIGNING_KEY_FILE"
   # The servers' certificates are judged against this CA only (RabbitMQ, Redis; MySQL names it in its connection string).
   if [ -n "${BANKING_TLS_CA:-}" ]; then echo "Tls__CaCertificate=$BANKING_TLS_CA"; fi
+  # The broker's other nodes (servers.sh up --rabbitmq-nodes N): a service reconnects to a surviving one.
+  if [ -n "${BANKING_RABBITMQ_CLUSTER_NODES:-}" ]; then echo "Bus__ClusterNodes=$BANKING_RABBITMQ_CLUSTER_NODES"; fi
   if serves_https "$name"; then
     echo "Kestrel__Certificates__Default__Path=$BANKING_HTTPS_CERTIFICATE"
     echo "Kestrel__Certificates__Default__KeyPath=$BANKING_HTTPS_KEY"
@@ -175,8 +178,16 @@ case "$cmd" in
     command -v dotnet >/dev/null || { echo "ERROR: the .NET SDK (dotnet) is required" >&2; exit 1; }
     mkdir -p "$pids" "$logs"
     tls_flag=()
-    if [ "${BANKING_TLS:-0}" = 1 ] || [ "${2:-}" = --tls ]; then tls_flag=(--tls); fi
-    "$here/servers.sh" up "${tls_flag[@]}"
+    server_flags=()
+    shift
+    for argument in "$@"; do
+      case "$argument" in
+        --tls) tls_flag=(--tls) ;;
+        *) server_flags+=("$argument") ;;
+      esac
+    done
+    if [ "${BANKING_TLS:-0}" = 1 ]; then tls_flag=(--tls); fi
+    "$here/servers.sh" up "${tls_flag[@]}" "${server_flags[@]}"
     echo "Building the services (Release)..."
     dotnet build "$root/Banking.sln" -c Release -nologo -v quiet > "$logs/build.log" 2>&1 \
       || { echo "ERROR: build failed; see $logs/build.log" >&2; tail -n 30 "$logs/build.log" >&2; exit 1; }
@@ -233,7 +244,7 @@ EOF
     service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
     ;;
   *)
-    echo "usage: $0 start [--tls]|stop|status|token --role ROLE [--client-no NO]" >&2
+    echo "usage: $0 start [--tls] [--rabbitmq-nodes N]|stop|status|token --role ROLE [--client-no NO]" >&2
     exit 2
     ;;
 esac

@@ -2,16 +2,23 @@
 # Real servers for the platform on this machine, without Docker: two MariaDB servers (server 1: bank_db1 and
 # bank_core; server 2: bank_db2), RabbitMQ and Redis, all bound to 127.0.0.1, data under the checkout.
 #
-#   deploy/local/servers.sh up [--tls]          install what is missing, start what is not running (reuses running ones)
+#   deploy/local/servers.sh up [--tls] [--rabbitmq-nodes N]
+#                                               install what is missing, start what is not running (reuses running ones)
 #   deploy/local/servers.sh down                stop what 'up' started (by pid file, never by process name)
 #   deploy/local/servers.sh status              one line per server; exit 0 when all are up, 3 otherwise
-#   deploy/local/servers.sh stop-one NAME       NAME: mysql1 | mysql2 | rabbitmq | redis
+#   deploy/local/servers.sh stop-one NAME       NAME: mysql1 | mysql2 | rabbitmq | rabbitmq2 | rabbitmq3 | redis
 #   deploy/local/servers.sh start-one NAME [--tls]
 #
 # --tls (or BANKING_TLS=1): every server speaks TLS only, with certificates from a local CA made by openssl and kept in
 # DATA/tls/ (ca.crt; the keys 0600): MariaDB with require_secure_transport, RabbitMQ on AMQPS with the management UI
 # over HTTPS, Redis on a TLS port. Plain-text connections are refused. Without it the servers are plain, as before; a
 # server running in the other mode is restarted in the mode asked for.
+#
+# --rabbitmq-nodes N (or BANKING_RABBITMQ_NODES; 1 by default, at most 9): a RabbitMQ cluster of N nodes on loopback.
+# Node 1 is the single node of before (its name, ports and data folder); node i is <name>i@<host> with every port
+# + (i - 1) and its data in DATA/rabbitmq-i, joined to node 1. All nodes run as the rabbitmq user and share its one
+# Erlang cookie. The quorum queues the services declare are then replicated on every node. The count is remembered
+# in DATA/rabbitmq-nodes for down, status and start-one.
 #
 # Environment: BANKING_DATA_DIR (default <repo>/.local), BANKING_MYSQL1_PORT (3307), BANKING_MYSQL2_PORT (3308),
 # BANKING_RABBITMQ_PORT (5672), BANKING_RABBITMQ_MGMT_PORT (15672), BANKING_RABBITMQ_DIST_PORT (25672),
@@ -38,6 +45,17 @@ tls="$data/tls"
 transport=plain transport_asked=0
 if [ "${BANKING_TLS:-0}" = 1 ]; then transport=tls transport_asked=1; fi
 for argument in "$@"; do [ "$argument" != --tls ] || transport=tls transport_asked=1; done
+rabbit_nodes_asked="${BANKING_RABBITMQ_NODES:-}"
+previous=""
+for argument in "$@"; do
+  if [ "$previous" = --rabbitmq-nodes ]; then rabbit_nodes_asked="$argument"; fi
+  case "$argument" in --rabbitmq-nodes=*) rabbit_nodes_asked="${argument#*=}" ;; esac
+  previous="$argument"
+done
+if [ -n "$rabbit_nodes_asked" ] && ! [[ "$rabbit_nodes_asked" =~ ^[1-9]$ ]]; then
+  echo "[servers] ERROR: --rabbitmq-nodes takes 1 to 9, not '$rabbit_nodes_asked'" >&2; exit 2
+fi
+RABBIT_FIRST_NODE="$RABBIT_NODE" RABBIT_FIRST_PORT="$RABBIT_PORT" RABBIT_FIRST_MGMT_PORT="$RABBIT_MGMT_PORT" RABBIT_FIRST_DIST_PORT="$RABBIT_DIST_PORT"
 
 log() { echo "[servers] $*"; }
 fail() { echo "[servers] ERROR: $*" >&2; exit 1; }
@@ -321,7 +339,73 @@ mysql_status() {
 }
 
 # ---------------------------------------------------------------- RabbitMQ
-rabbit_dir() { echo "$data/rabbitmq"; }
+rabbit_index=1
+rabbit_dir() { if [ "$rabbit_index" = 1 ]; then echo "$data/rabbitmq"; else echo "$data/rabbitmq-$rabbit_index"; fi; }
+
+# How many nodes: asked for now, or as many as were started last time, or one.
+rabbit_node_count() {
+  if [ -n "$rabbit_nodes_asked" ]; then echo "$rabbit_nodes_asked"
+  elif [ -f "$data/rabbitmq-nodes" ]; then cat "$data/rabbitmq-nodes"
+  else echo 1; fi
+}
+
+# Makes node I the one the rabbit_* functions act on: its name, ports and folder.
+rabbit_select() {
+  rabbit_index="$1"
+  local offset=$(($1 - 1))
+  if [ "$1" = 1 ]; then RABBIT_NODE="$RABBIT_FIRST_NODE"
+  else RABBIT_NODE="${RABBIT_FIRST_NODE%%@*}$1@${RABBIT_FIRST_NODE#*@}"; fi
+  RABBIT_PORT=$((RABBIT_FIRST_PORT + offset))
+  RABBIT_MGMT_PORT=$((RABBIT_FIRST_MGMT_PORT + offset))
+  RABBIT_DIST_PORT=$((RABBIT_FIRST_DIST_PORT + offset))
+}
+
+# The other nodes, as the services' Bus:ClusterNodes (host:port,...); empty for a single node.
+rabbit_cluster_nodes() {
+  local count i nodes=""
+  count="$(rabbit_node_count)"
+  for ((i = 2; i <= count; i++)); do nodes="$nodes${nodes:+,}127.0.0.1:$((RABBIT_FIRST_PORT + i - 1))"; done
+  echo "$nodes"
+}
+
+# Node I (2..N) joins node 1's cluster, once: a node that is a member already keeps its data.
+rabbit_join() {
+  local first="$RABBIT_FIRST_NODE"
+  if timeout 30 rabbitmqctl -n "$first" -q cluster_status --formatter json 2>/dev/null | grep -q "\"$RABBIT_NODE\""; then return; fi
+  log "rabbitmq node $RABBIT_NODE joins $first"
+  rabbitmqctl -n "$RABBIT_NODE" -q stop_app >/dev/null
+  rabbitmqctl -n "$RABBIT_NODE" -q join_cluster "$first" >/dev/null
+  rabbitmqctl -n "$RABBIT_NODE" -q start_app >/dev/null
+}
+
+rabbit_up_all() {
+  local count i
+  count="$(rabbit_node_count)"
+  # A quorum queue replicated on three nodes needs two of them: a cluster is not shrunk by starting fewer.
+  if [ -f "$data/rabbitmq-nodes" ] && [ "$count" -lt "$(cat "$data/rabbitmq-nodes")" ]; then
+    fail "the RabbitMQ cluster in $data has $(cat "$data/rabbitmq-nodes") nodes; to start fewer, run 'down' and remove $data/rabbitmq* and $data/rabbitmq-nodes (its queues go with them)"
+  fi
+  for ((i = 1; i <= count; i++)); do rabbit_select "$i"; rabbit_up; done
+  rabbit_select 1
+  echo "$count" > "$data/rabbitmq-nodes"
+}
+
+rabbit_down_all() {
+  local i
+  for ((i = 9; i >= 1; i--)); do
+    rabbit_select "$i"
+    if [ "$i" = 1 ] || [ -d "$(rabbit_dir)" ]; then rabbit_down; fi
+  done
+  rabbit_select 1
+}
+
+rabbit_status_all() {
+  local count i rc=0
+  count="$(rabbit_node_count)"
+  for ((i = 1; i <= count; i++)); do rabbit_select "$i"; rabbit_status || rc=3; done
+  rabbit_select 1
+  return $rc
+}
 
 rabbit_env() {
   local dir
@@ -346,8 +430,8 @@ rabbit_up() {
   rabbit_env
   if alive "$dir/rabbitmq.pid" && rabbit_answers; then
     if [ "$(started_as "$dir")" = "$transport" ]; then
-      rabbit_secure
-      log "rabbitmq already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
+      if [ "$rabbit_index" = 1 ]; then rabbit_secure; else rabbit_join; fi
+      log "rabbitmq $RABBIT_NODE already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
       return
     fi
     log "rabbitmq runs $(started_as "$dir"), $transport was asked for: restarting it"
@@ -398,8 +482,8 @@ EOF
   if [ ! -f "$HOME/.erlang.cookie" ] && [ -f /var/lib/rabbitmq/.erlang.cookie ]; then
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi
-  rabbit_secure
-  log "rabbitmq up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
+  if [ "$rabbit_index" = 1 ]; then rabbit_secure; else rabbit_join; fi
+  log "rabbitmq $RABBIT_NODE up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }
 
 # configure / write / read patterns on the vhost 'banking', one login per party: deploy/rabbitmq/permissions.
@@ -460,7 +544,7 @@ rabbit_down() {
     sleep 0.2
   done
   rm -f "$dir/rabbitmq.pid"
-  log "rabbitmq stopped"
+  log "rabbitmq $RABBIT_NODE stopped"
 }
 
 rabbit_status() {
@@ -468,9 +552,9 @@ rabbit_status() {
   dir="$(rabbit_dir)"
   rabbit_env
   if alive "$dir/rabbitmq.pid" && rabbit_answers; then
-    echo "rabbitmq: up (127.0.0.1:$RABBIT_PORT, management :$RABBIT_MGMT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
+    echo "rabbitmq${rabbit_index#1}: up ($RABBIT_NODE, 127.0.0.1:$RABBIT_PORT, management :$RABBIT_MGMT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
   else
-    echo "rabbitmq: down (port $RABBIT_PORT)"; return 3
+    echo "rabbitmq${rabbit_index#1}: down ($RABBIT_NODE, port $RABBIT_PORT)"; return 3
   fi
 }
 
@@ -584,6 +668,7 @@ export BANKING_MYSQL2="$my2;User ID=root;Password=$(secret mysql-root)"
 export BANKING_RABBITMQ="$amqp_scheme://admin:$(secret rabbitmq-admin)$amqp"
 export BANKING_RABBITMQ_MANAGEMENT="$management://admin:$(secret rabbitmq-admin)@127.0.0.1:$RABBIT_MGMT_PORT"
 export BANKING_REDIS="127.0.0.1:$REDIS_PORT$redis_tls,password=$(secret redis-admin)"
+export BANKING_RABBITMQ_CLUSTER_NODES="$(rabbit_cluster_nodes)"
 $tls_lines
 EOF
     cat > "$data/services.env" <<EOF
@@ -600,6 +685,7 @@ export BANKING_CREDIT_RABBITMQ="$amqp_scheme://credit-service:$(secret rabbitmq-
 export BANKING_UPSTREAM_RABBITMQ="$amqp_scheme://upstream:$(secret rabbitmq-upstream)$amqp"
 export BANKING_GATEWAY_REDIS="127.0.0.1:$REDIS_PORT$redis_tls,user=gateway,password=$(secret redis-gateway)"
 export BANKING_JWT_SIGNING_KEY_FILE="$secrets/jwt-signing-key"
+export BANKING_RABBITMQ_CLUSTER_NODES="$(rabbit_cluster_nodes)"
 $tls_lines
 EOF
     # The services' own HTTPS (platform.sh --tls): a certificate from the same CA.
@@ -615,9 +701,10 @@ one() {
   case "$2" in
     mysql1) "mysql_$1" 1 ;;
     mysql2) "mysql_$1" 2 ;;
-    rabbitmq) "rabbit_$1" ;;
+    rabbitmq) rabbit_select 1; "rabbit_$1" ;;
+    rabbitmq[2-9]) rabbit_select "${2#rabbitmq}"; "rabbit_$1" ;;
     redis) "redis_$1" ;;
-    *) fail "unknown server '$2' (mysql1, mysql2, rabbitmq, redis)" ;;
+    *) fail "unknown server '$2' (mysql1, mysql2, rabbitmq, rabbitmq2..9, redis)" ;;
   esac
 }
 
@@ -630,13 +717,13 @@ case "${1:-}" in
     mysql_up 1
     mysql_up 2
     redis_up
-    rabbit_up
+    rabbit_up_all
     write_env
     log "endpoints written to $data/servers.env (administrators) and $data/services.env (one login per service)"
     [ "$transport" = plain ] || log "TLS only; clients trust $tls/ca.crt"
     ;;
   down)
-    rabbit_down
+    rabbit_down_all
     redis_down
     mysql_down 2
     mysql_down 1
@@ -645,7 +732,7 @@ case "${1:-}" in
     rc=0
     mysql_status 1 || rc=3
     mysql_status 2 || rc=3
-    rabbit_status || rc=3
+    rabbit_status_all || rc=3
     redis_status || rc=3
     exit $rc
     ;;
@@ -656,12 +743,13 @@ case "${1:-}" in
       case "${2:-}" in
         mysql1|mysql2) transport="$(started_as "$(mysql_dir "${2#mysql}")")" ;;
         rabbitmq) transport="$(started_as "$(rabbit_dir)")" ;;
+        rabbitmq[2-9]) rabbit_select "${2#rabbitmq}"; transport="$(started_as "$(rabbit_dir)")"; rabbit_select 1 ;;
         redis) transport="$(started_as "$(redis_dir)")" ;;
       esac
     fi
     mkdir -p "$data"; ensure_secrets; ensure_tls; one up "${2:-}" ;;
   *)
-    echo "usage: $0 up [--tls]|down|status|stop-one NAME|start-one NAME [--tls]" >&2
+    echo "usage: $0 up [--tls] [--rabbitmq-nodes N]|down|status|stop-one NAME|start-one NAME [--tls]" >&2
     exit 2
     ;;
 esac

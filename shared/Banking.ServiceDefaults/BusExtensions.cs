@@ -55,7 +55,7 @@ public static class BusExtensions
                     host.PublisherConfirmation = true;
                     // A cluster: the connection string's node first, then the others; MassTransit reconnects to
                     // whichever answers when the one it is on dies.
-                    if (options.ClusterNodes.Length > 0)
+                    if (BrokerNodes.Split(options.ClusterNodes).Any())
                     {
                         host.UseCluster(cluster =>
                         {

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Banking.ServiceDefaults;
 
 /// <summary>How this service talks to RabbitMQ (configuration section <c>Bus</c>); the broker itself is <c>ConnectionStrings:RabbitMq</c>.</summary>
-public sealed class BusOptions
+public sealed class BusOptions : IValidatableObject
 {
     public const string Section = "Bus";
 
@@ -32,11 +32,20 @@ public sealed class BusOptions
     public int DeliveryLimit { get; set; } = 20;
 
     /// <summary>
-    /// The other nodes of the broker's cluster, as <c>host:port</c> (the first is <c>ConnectionStrings:RabbitMq</c>'s
-    /// host): the service connects to the first that answers and reconnects to a surviving one when its node dies.
-    /// Same login, virtual host and TLS as the connection string.
+    /// The other nodes of the broker's cluster, comma-separated <c>host:port</c> (the first node is
+    /// <c>ConnectionStrings:RabbitMq</c>'s host): the service connects to the first that answers and reconnects to a
+    /// surviving one when its node dies. Same login, virtual host and TLS as the connection string.
     /// </summary>
-    public string[] ClusterNodes { get; set; } = [];
+    public string? ClusterNodes { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var node in BrokerNodes.Split(ClusterNodes))
+        {
+            if (!BrokerNodes.TryParse(node, out _))
+                yield return new ValidationResult($"Bus:ClusterNodes entries are host:port, not '{node}'", [nameof(ClusterNodes)]);
+        }
+    }
 }
 
 public enum BrokerQueueType

@@ -145,13 +145,17 @@ public sealed class ErrorQueueDeclarer(
 public static class BrokerNodes
 {
     public static IReadOnlyList<(string Host, int Port)> Of(RabbitMqAddress broker, BusOptions options) =>
-        [(broker.Host, broker.Port), .. options.ClusterNodes.Select(Parse)];
+        [(broker.Host, broker.Port), .. Split(options.ClusterNodes).Select(node => TryParse(node, out var parsed) ? parsed : throw new FormatException($"Bus:ClusterNodes entries are host:port, not '{node}'"))];
 
-    public static (string Host, int Port) Parse(string node)
+    public static IEnumerable<string> Split(string? nodes) =>
+        (nodes ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    public static bool TryParse(string node, out (string Host, int Port) parsed)
     {
         var colon = node.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(node[(colon + 1)..], out var port) || port is < 1 or > 65535)
-            throw new FormatException($"Bus:ClusterNodes entries are host:port, not '{node}'");
-        return (node[..colon], port);
+        parsed = default;
+        if (colon <= 0 || !int.TryParse(node[(colon + 1)..], out var port) || port is < 1 or > 65535) return false;
+        parsed = (node[..colon], port);
+        return true;
     }
 }
