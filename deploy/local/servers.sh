@@ -368,14 +368,14 @@ rabbit_cluster_nodes() {
   echo "$nodes"
 }
 
-# Node I (2..N) joins node 1's cluster, once: a node that is a member already keeps its data.
+# Node I (2..N) is a running member of node 1's cluster: it joined as it booted (classic_config in its rabbitmq.conf).
 rabbit_join() {
-  local first="$RABBIT_FIRST_NODE"
-  if timeout 30 rabbitmqctl -n "$first" -q cluster_status --formatter json 2>/dev/null | grep -q "\"$RABBIT_NODE\""; then return; fi
-  log "rabbitmq node $RABBIT_NODE joins $first"
-  rabbitmqctl -n "$RABBIT_NODE" -q stop_app >/dev/null
-  rabbitmqctl -n "$RABBIT_NODE" -q join_cluster "$first" >/dev/null
-  rabbitmqctl -n "$RABBIT_NODE" -q start_app >/dev/null
+  wait_for 60 "rabbitmq node $RABBIT_NODE in the cluster of $RABBIT_FIRST_NODE" "$(rabbit_dir)/log/stdout.log" rabbit_is_member
+}
+
+rabbit_is_member() {
+  timeout 20 rabbitmqctl -n "$RABBIT_FIRST_NODE" -q cluster_status --formatter json 2>/dev/null \
+    | tr -d ' ' | grep -o '"running_nodes":\[[^]]*\]' | grep -q "\"$RABBIT_NODE\""
 }
 
 rabbit_up_all() {
@@ -465,6 +465,14 @@ EOF
 listeners.tcp.default = 127.0.0.1:$RABBIT_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_MGMT_PORT
+EOF
+  fi
+  if [ "$rabbit_index" != 1 ]; then
+    # A new node joins node 1 as it boots (a node with data of its own stays in the cluster it is in): joining
+    # later by stop_app / join_cluster / start_app left its listener unable to bind the port it had just closed.
+    cat >> "$dir/rabbitmq.conf" <<EOF
+cluster_formation.peer_discovery_backend = classic_config
+cluster_formation.classic_config.nodes.1 = $RABBIT_FIRST_NODE
 EOF
   fi
   echo "$transport" > "$dir/transport"

@@ -27,5 +27,23 @@ public static class Endpoints
     /// <summary>The orchestrator's answers to GetTransferStatus.</summary>
     public const string TransferStatus = "transfer-status";
 
-    public static Uri Queue(string name) => new($"queue:{name}");
+    /// <summary>The queues above: durable, declared by their consumer alone (as quorum queues, with its arguments).</summary>
+    public static readonly IReadOnlySet<string> DurableQueues =
+        new HashSet<string>(StringComparer.Ordinal) { DebitLedger, CreditLedger, DebitQueries, CreditQueries, TransferSaga, AuditedReads, TransferStatus };
+
+    /// <summary>
+    /// The address to send to the queue <paramref name="name"/>: its exchange, which its consumer binds to the queue.
+    /// Not <c>queue:</c>, with which the sender would declare the queue itself, without the arguments the consumer
+    /// declared it with, and RabbitMQ refuses a second declaration that differs. The sends are mandatory
+    /// (Banking.ServiceDefaults' BankQueueSends): a message no queue takes yet is refused, not dropped.
+    /// </summary>
+    public static Uri Queue(string name) => new($"exchange:{name}");
+
+    /// <summary>Whether <paramref name="address"/> (short or full) names one of <see cref="DurableQueues"/>.</summary>
+    public static bool IsDurableQueue(Uri? address)
+    {
+        if (address is null) return false;
+        var path = address.IsAbsoluteUri ? address.AbsolutePath : address.OriginalString;
+        return DurableQueues.Contains(path.Split('/')[^1]);
+    }
 }

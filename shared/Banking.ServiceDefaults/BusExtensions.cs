@@ -75,6 +75,7 @@ public static class BusExtensions
                 cfg.PrefetchCount = options.PrefetchCount;
                 DurableQueues.ConfigureMoveQueues(cfg);
                 cfg.StampBrokerUser(broker.Username);
+                cfg.ConfigureSend(send => send.UseFilter(BankQueueSends.Instance));
                 cfg.UseConsumeFilter(typeof(TransferIdLogFilter<>), context);
 
                 configureBus?.Invoke(context, cfg);

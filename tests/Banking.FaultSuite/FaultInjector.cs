@@ -7,13 +7,22 @@ namespace Banking.FaultSuite;
 /// <summary>Injects every kind of fault on a schedule drawn from the seed, so a run can be repeated.</summary>
 public sealed class FaultInjector(FaultPlatform platform, Workload workload, FaultSuiteOptions options, Action<string> log)
 {
-    public static readonly string[] Kinds =
+    public static readonly string[] SingleNodeKinds =
     [
         "kill-9 DebitService", "kill-9 CreditService", "kill-9 Orchestrator", "kill-9 Gateway",
         "restart rabbitmq", "restart mysql1", "restart mysql2",
         "flush redis", "restart redis",
         "duplicate delivery", "pause process",
     ];
+
+    /// <summary>On a cluster of three or more: the node leading the busiest quorum queue dies; a node stops answering.</summary>
+    public static readonly string[] ClusterKinds = ["kill-9 rabbitmq queue leader", "pause rabbitmq node"];
+
+    /// <summary>The kinds a run with <paramref name="options"/> injects, each at least once.</summary>
+    public static IReadOnlyList<string> KindsFor(FaultSuiteOptions options) =>
+        options.RabbitMqNodes >= 3 ? [.. SingleNodeKinds, .. ClusterKinds] : SingleNodeKinds;
+
+    private readonly IReadOnlyList<string> kinds = KindsFor(options);
 
     public ConcurrentDictionary<string, int> Injected { get; } = new();
 
@@ -24,7 +33,7 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
     public async Task RunAsync(CancellationToken stop)
     {
         var random = new Random(options.Seed);
-        var schedule = Kinds.OrderBy(_ => random.Next()).ToList();
+        var schedule = kinds.OrderBy(_ => random.Next()).ToList();
         // Leave a calm start so that work is in flight when each fault lands.
         var gap = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(3).Ticks, (options.Duration / (schedule.Count + 1)).Ticks));
         for (var round = 0; round == 0 || (options.RepeatFaults && !stop.IsCancellationRequested); round++)
@@ -38,7 +47,7 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
                 Injected.AddOrUpdate(kind, 1, (_, n) => n + 1);
             }
 
-            schedule = Kinds.OrderBy(_ => random.Next()).ToList();
+            schedule = kinds.OrderBy(_ => random.Next()).ToList();
         }
     }
 
@@ -57,6 +66,20 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
                 await platform.Servers.StopAsync(server);
                 await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
                 await StartAgainAsync(() => platform.Servers.StartServerAsync(server), server);
+                break;
+            case "kill-9 rabbitmq queue leader":
+                await KillQueueLeaderAsync(random);
+                break;
+            case "pause rabbitmq node":
+                var node = 1 + random.Next(platform.Servers.RabbitMqNodes);
+                if (platform.Servers.RabbitMqPid(node) is { } pausedPid)
+                {
+                    log($"  pausing RabbitMQ node {platform.Servers.RabbitMqNodeName(node)}");
+                    Signal(pausedPid, "STOP");
+                    await Task.Delay(TimeSpan.FromSeconds(4 + random.Next(4)));
+                    Signal(pausedPid, "CONT");
+                }
+
                 break;
             case "flush redis":
                 await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{platform.Servers.Redis},allowAdmin=true"))
@@ -78,6 +101,49 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
             default:
                 throw new InvalidOperationException($"unknown fault {kind}");
         }
+    }
+
+    /// <summary>
+    /// kill -9 of the node that leads <c>transfer-state</c> (the queue every transfer passes three times): its
+    /// followers elect a new leader, the services on that node reconnect to another, and the node comes back later.
+    /// </summary>
+    private async Task KillQueueLeaderAsync(Random random)
+    {
+        var leader = await QueueLeaderAsync("transfer-state");
+        var index = Enumerable.Range(1, platform.Servers.RabbitMqNodes).FirstOrDefault(i => platform.Servers.RabbitMqNodeName(i) == leader);
+        if (index == 0 || platform.Servers.RabbitMqPid(index) is not { } pid)
+        {
+            log($"  no running leader found for transfer-state (management API said '{leader}'); killing node 1");
+            index = 1;
+            pid = platform.Servers.RabbitMqPid(1) ?? throw new InvalidOperationException("RabbitMQ node 1 has no pid file");
+        }
+
+        log($"  kill -9 RabbitMQ node {platform.Servers.RabbitMqNodeName(index)}, leader of transfer-state");
+        Signal(pid, "KILL");
+        await Task.Delay(TimeSpan.FromMilliseconds(2000 + random.Next(3000)));
+        await StartAgainAsync(() => platform.Servers.StartServerAsync(PrivateServers.RabbitMqServer(index)), PrivateServers.RabbitMqServer(index));
+    }
+
+    private async Task<string?> QueueLeaderAsync(string queue)
+    {
+        using var http = new HttpClient { BaseAddress = new UriBuilder(platform.Servers.Management) { UserName = "", Password = "" }.Uri, Timeout = TimeSpan.FromSeconds(10) };
+        var credentials = Uri.UnescapeDataString(platform.Servers.Management.UserInfo);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"api/queues/banking/{queue}"));
+            return document.RootElement.TryGetProperty("leader", out var leader) ? leader.GetString() : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>Healing is part of the schedule: a start that fails on a loaded machine is tried again.</summary>

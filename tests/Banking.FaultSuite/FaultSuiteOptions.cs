@@ -15,6 +15,12 @@ public sealed record FaultSuiteOptions
     /// <summary>Share of transfers published as raw JSON to RabbitMQ instead of sent through the REST API.</summary>
     public double RawShare { get; init; } = 0.25;
 
+    /// <summary>
+    /// RabbitMQ nodes in the suite's cluster. From three on, the faults include killing the node that leads the
+    /// busiest quorum queue and pausing a node while the others carry on.
+    /// </summary>
+    public int RabbitMqNodes { get; init; } = 3;
+
     /// <summary>Every fault kind at least once; the long profile repeats the list until the time is up.</summary>
     public bool RepeatFaults { get; init; }
 
@@ -42,7 +48,7 @@ public sealed record FaultSuiteOptions
         FinalWithin = TimeSpan.FromMinutes(10),
     };
 
-    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N</c>.</summary>
+    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N --rabbitmq-nodes N</c>.</summary>
     public static FaultSuiteOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -63,7 +69,8 @@ public sealed record FaultSuiteOptions
         if (values.TryGetValue("duration", out var d)) options = options with { Duration = TimeSpan.FromSeconds(int.Parse(d, CultureInfo.InvariantCulture)) };
         if (values.TryGetValue("clients", out var c)) options = options with { Clients = int.Parse(c, CultureInfo.InvariantCulture) };
         if (values.TryGetValue("accounts", out var a)) options = options with { AccountsPerLedger = int.Parse(a, CultureInfo.InvariantCulture) };
-        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts"]))
+        if (values.TryGetValue("rabbitmq-nodes", out var n)) options = options with { RabbitMqNodes = int.Parse(n, CultureInfo.InvariantCulture) };
+        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts", "rabbitmq-nodes"]))
             throw new ArgumentException($"unknown option --{key}");
         return options;
     }

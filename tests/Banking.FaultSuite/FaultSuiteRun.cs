@@ -22,8 +22,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
     public async Task<FaultSuiteReport> RunAsync()
     {
         var started = DateTime.UtcNow;
-        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients");
-        await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}");
+        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients, {options.RabbitMqNodes} RabbitMQ node(s)");
+        await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}", rabbitMqNodes: options.RabbitMqNodes);
         log($"servers up under {servers.Data}");
         await using var platform = await FaultPlatform.StartAsync(servers);
         Platform = platform;
@@ -61,7 +61,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
         }
 
         log("healing: every server and service up, nothing paused");
-        foreach (var server in new[] { "mysql1", "mysql2", "rabbitmq", "redis" }) await servers.StartServerAsync(server);
+        foreach (var server in new[] { "mysql1", "mysql2", "redis" }.Concat(Enumerable.Range(1, servers.RabbitMqNodes).Select(PrivateServers.RabbitMqServer)))
+            await servers.StartServerAsync(server);
         await platform.HealAsync();
         var healed = Stopwatch.StartNew();
         var longest = await WaitForQuiescenceAsync(servers.Core);

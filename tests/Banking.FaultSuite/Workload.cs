@@ -173,7 +173,8 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
         });
         // As an upstream system does: its own login, which may write only the transfer-requests exchange.
         var factory = new ConnectionFactory { Uri = platform.Servers.UpstreamBroker, RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
-        await using var connection = await factory.CreateConnectionAsync();
+        // Any node of the cluster that answers, as an upstream system with the cluster's list of nodes would.
+        await using var connection = await factory.CreateConnectionAsync([.. platform.Servers.RabbitMqEndpoints.Select(e => new AmqpTcpEndpoint(e.Host, e.Port))]);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         // user_id is checked by the broker against the login: what the orchestrator may rely on for who sent it.
         var properties = new BasicProperties

@@ -67,7 +67,8 @@ public sealed partial class PrivateServers : IAsyncDisposable
 
     /// <param name="name">The data folder's name under .local (made unique per process).</param>
     /// <param name="tls">servers.sh up --tls: TLS only, certificates from a CA in DATA/tls (<see cref="CertificateAuthority"/>).</param>
-    public static async Task<PrivateServers> StartAsync(string name, bool tls = false)
+    /// <param name="rabbitMqNodes">servers.sh up --rabbitmq-nodes: a RabbitMQ cluster of this many nodes.</param>
+    public static async Task<PrivateServers> StartAsync(string name, bool tls = false, int rabbitMqNodes = 1)
     {
         var data = Path.Combine(RealServers.RepositoryRoot, ".local", $"{name}-{Environment.ProcessId}");
         if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
@@ -83,6 +84,7 @@ public sealed partial class PrivateServers : IAsyncDisposable
             ["BANKING_RABBITMQ_NODENAME"] = $"{name}-{Environment.ProcessId}@localhost",
             ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_TLS"] = tls ? "1" : "0",
+            ["BANKING_RABBITMQ_NODES"] = rabbitMqNodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var servers = new PrivateServers(data, environment);
         try
@@ -117,6 +119,30 @@ public sealed partial class PrivateServers : IAsyncDisposable
     }
 
     public Task StopAsync(string server) => RunAsync("servers.sh", "stop-one", server);
+
+    /// <summary>How many RabbitMQ nodes were started; servers.sh names them rabbitmq, rabbitmq2, rabbitmq3, ...</summary>
+    public int RabbitMqNodes => int.Parse(environment["BANKING_RABBITMQ_NODES"], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>servers.sh's name of RabbitMQ node <paramref name="index"/> (1-based).</summary>
+    public static string RabbitMqServer(int index) => index == 1 ? "rabbitmq" : $"rabbitmq{index}";
+
+    /// <summary>The Erlang node name of RabbitMQ node <paramref name="index"/>, as the management API reports it.</summary>
+    public string RabbitMqNodeName(int index)
+    {
+        var first = environment["BANKING_RABBITMQ_NODENAME"];
+        return index == 1 ? first : $"{first[..first.IndexOf('@')]}{index}{first[first.IndexOf('@')..]}";
+    }
+
+    /// <summary>The process of RabbitMQ node <paramref name="index"/>, from its pid file; null when it is not running.</summary>
+    public int? RabbitMqPid(int index)
+    {
+        var file = Path.Combine(Data, index == 1 ? "rabbitmq" : $"rabbitmq-{index}", "rabbitmq.pid");
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) ? pid : null;
+    }
+
+    /// <summary>Every node's AMQP endpoint, node 1 first: what a client of the cluster may connect to.</summary>
+    public IReadOnlyList<(string Host, int Port)> RabbitMqEndpoints =>
+        [.. Enumerable.Range(0, RabbitMqNodes).Select(i => ("127.0.0.1", RabbitMqPort + i))];
 
     public Task StartServerAsync(string server) => RunAsync("servers.sh", "start-one", server);
 
