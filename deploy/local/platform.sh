@@ -2,9 +2,10 @@
 # The whole platform on this machine, without Docker: local servers (servers.sh), then the four services
 # built in Release and run as background processes with their pid files and logs under the data folder.
 #
-#   deploy/local/platform.sh start [--tls] [--rabbitmq-nodes N]
+#   deploy/local/platform.sh start [--tls] [--rabbitmq-nodes N] [--instances N]
 #                                     build, start servers and services, migrate, seed demo accounts, print URLs
-#                                     (--rabbitmq-nodes 3: a three-node RabbitMQ cluster, see servers.sh)
+#                                     (--rabbitmq-nodes 3: a three-node RabbitMQ cluster, see servers.sh;
+#                                     --instances 2: two of every service, the second on each port + 10)
 #   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
 #   deploy/local/platform.sh status   one line per service and server
 #   deploy/local/platform.sh token --role channel [--client-no C0001] [--minutes 60]
@@ -111,13 +112,26 @@ mint_token() {
   ASPNETCORE_ENVIRONMENT=Production Jwt__SigningKeyFile="$BANKING_JWT_SIGNING_KEY_FILE" dotnet "$dll" token "$@"
 }
 
+# Instance I of a service (--instances N): instance 1 is the one of before; instance i listens on its port + 10 (i - 1)
+# and has its own pid file and log (NAME-i). Every instance is a competing consumer of the service's queues.
+instance_name() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1-$2"; fi; }
+instance_port() { echo $(($(port_of "$1") + 10 * ($2 - 1))); }
+
+# How many instances: asked for now, or as many as were started last time, or one.
+instance_count() {
+  if [ -n "${instances_asked:-}" ]; then echo "$instances_asked"
+  elif [ -f "$data/instances" ]; then cat "$data/instances"
+  else echo 1; fi
+}
+
 start_service() {
-  local name="$1" port pidfile dll
-  port="$(port_of "$name")"
-  pidfile="$pids/$name.pid"
+  local name="$1" instance="${2:-1}" port pidfile dll label
+  port="$(instance_port "$name" "$instance")"
+  label="$(instance_name "$name" "$instance")"
+  pidfile="$pids/$label.pid"
   dll="$root/services/$name/bin/Release/net10.0/$name.dll"
   if alive "$pidfile"; then
-    echo "$name already running (pid $(cat "$pidfile"), port $port)"
+    echo "$label already running (pid $(cat "$pidfile"), port $port)"
     return
   fi
   (
@@ -125,20 +139,21 @@ start_service() {
     while IFS= read -r kv; do export "${kv?}"; done < <(service_env "$name")
     export ASPNETCORE_URLS="$(scheme_of "$name")://127.0.0.1:$port"
     export MASSTRANSIT_USAGE_TELEMETRY=false
-    nohup dotnet "$dll" >> "$logs/$name.log" 2>&1 &
+    nohup dotnet "$dll" >> "$logs/$label.log" 2>&1 &
     echo $! > "$pidfile"
   )
-  echo "$name started (pid $(cat "$pidfile"), port $port, log $logs/$name.log)"
+  echo "$label started (pid $(cat "$pidfile"), port $port, log $logs/$label.log)"
 }
 
 wait_ready() {
-  local name="$1" port deadline
-  port="$(port_of "$name")"
+  local name="$1" instance="${2:-1}" port deadline label
+  port="$(instance_port "$name" "$instance")"
+  label="$(instance_name "$name" "$instance")"
   deadline=$((SECONDS + READY_LIMIT))
   until curl_local -fs -o /dev/null "$(scheme_of "$name")://127.0.0.1:$port/health/ready"; do
-    if ! alive "$pids/$name.pid"; then
-      echo "ERROR: $name exited before it was ready; last lines of $logs/$name.log:" >&2
-      tail -n 30 "$logs/$name.log" >&2 || true
+    if ! alive "$pids/$label.pid"; then
+      echo "ERROR: $label exited before it was ready; last lines of $logs/$label.log:" >&2
+      tail -n 30 "$logs/$label.log" >&2 || true
       exit 1
     fi
     if [ $SECONDS -ge $deadline ]; then
@@ -148,7 +163,7 @@ wait_ready() {
     fi
     sleep 0.5
   done
-  echo "$name ready on $(scheme_of "$name")://127.0.0.1:$port"
+  echo "$label ready on $(scheme_of "$name")://127.0.0.1:$port"
 }
 
 stop_service() {
@@ -180,20 +195,34 @@ case "$cmd" in
     tls_flag=()
     server_flags=()
     shift
+    previous=""
     for argument in "$@"; do
+      if [ "$previous" = --instances ]; then instances_asked="$argument"; previous=""; continue; fi
       case "$argument" in
         --tls) tls_flag=(--tls) ;;
+        --instances) ;;
         *) server_flags+=("$argument") ;;
       esac
+      previous="$argument"
     done
+    if [ -n "${instances_asked:-}" ] && ! [[ "$instances_asked" =~ ^[1-9]$ ]]; then
+      echo "ERROR: --instances takes 1 to 9, not '$instances_asked'" >&2; exit 2
+    fi
     if [ "${BANKING_TLS:-0}" = 1 ]; then tls_flag=(--tls); fi
     "$here/servers.sh" up "${tls_flag[@]}" "${server_flags[@]}"
     echo "Building the services (Release)..."
     dotnet build "$root/Banking.sln" -c Release -nologo -v quiet > "$logs/build.log" 2>&1 \
       || { echo "ERROR: build failed; see $logs/build.log" >&2; tail -n 30 "$logs/build.log" >&2; exit 1; }
     # Ledger services first: they migrate and seed their databases; the orchestrator then the gateway.
-    for s in "${services[@]}"; do start_service "$s"; done
-    for s in "${services[@]}"; do wait_ready "$s"; done
+    count="$(instance_count)"
+    # Instances beyond the count asked for, left from a larger start, are stopped.
+    for s in "${services[@]}"; do for ((i = count + 1; i <= 9; i++)); do stop_service "$(instance_name "$s" "$i")"; done; done
+    # The first instance of each first (it migrates its database), then the others.
+    for s in "${services[@]}"; do start_service "$s" 1; done
+    for s in "${services[@]}"; do wait_ready "$s" 1; done
+    for ((i = 2; i <= count; i++)); do for s in "${services[@]}"; do start_service "$s" "$i"; done; done
+    for ((i = 2; i <= count; i++)); do for s in "${services[@]}"; do wait_ready "$s" "$i"; done; done
+    echo "$count" > "$data/instances"
     token="$(mint_token --role channel)"
     gateway="$(scheme_of Banking.Gateway)://127.0.0.1:$GATEWAY_PORT" cacert="" management=http
     if [ ${#tls_flag[@]} -gt 0 ]; then cacert=" --cacert $data/tls/ca.crt" management=https; fi
@@ -205,6 +234,7 @@ The platform is up (Production; secrets in $data/secrets, logins per service in 
   RabbitMQ management     $management://127.0.0.1:${BANKING_RABBITMQ_MGMT_PORT:-15672}  (user admin, password in $data/secrets/rabbitmq-admin)
   Metrics                 $gateway/metrics (and :$ORCHESTRATOR_PORT; debit http://127.0.0.1:$DEBIT_PORT, credit http://127.0.0.1:$CREDIT_PORT)
 EOF
+    [ "$count" = 1 ] || echo "  $count instances of every service: instance i on each port + 10 (i - 1), e.g. a second gateway on $(instance_port Banking.Gateway 2)"
     [ -z "$cacert" ] || echo "  TLS everywhere: certificates from the local CA $data/tls/ca.crt (trust it in a browser, or curl$cacert)"
     cat <<EOF
 
@@ -220,17 +250,23 @@ Stop everything with: deploy/local/platform.sh stop
 EOF
     ;;
   stop)
-    for ((i=${#services[@]}-1; i>=0; i--)); do stop_service "${services[$i]}"; done
+    for ((i=${#services[@]}-1; i>=0; i--)); do
+      for ((n = 9; n >= 1; n--)); do stop_service "$(instance_name "${services[$i]}" "$n")"; done
+    done
     "$here/servers.sh" down
     ;;
   status)
     rc=0
-    for s in "${services[@]}"; do
-      if alive "$pids/$s.pid"; then
-        echo "$s: up (pid $(cat "$pids/$s.pid"), port $(port_of "$s"))"
-      else
-        echo "$s: down"; rc=3
-      fi
+    count="$(instance_count)"
+    for ((i = 1; i <= count; i++)); do
+      for s in "${services[@]}"; do
+        label="$(instance_name "$s" "$i")"
+        if alive "$pids/$label.pid"; then
+          echo "$label: up (pid $(cat "$pids/$label.pid"), port $(instance_port "$s" "$i"))"
+        else
+          echo "$label: down"; rc=3
+        fi
+      done
     done
     "$here/servers.sh" status || rc=3
     exit $rc
@@ -244,7 +280,7 @@ EOF
     service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
     ;;
   *)
-    echo "usage: $0 start [--tls] [--rabbitmq-nodes N]|stop|status|token --role ROLE [--client-no NO]" >&2
+    echo "usage: $0 start [--tls] [--rabbitmq-nodes N] [--instances N]|stop|status|token --role ROLE [--client-no NO]" >&2
     exit 2
     ;;
 esac

@@ -431,7 +431,7 @@ rabbit_up() {
   if alive "$dir/rabbitmq.pid" && rabbit_answers; then
     if [ "$(started_as "$dir")" = "$transport" ]; then
       if [ "$rabbit_index" = 1 ]; then rabbit_secure; else rabbit_join; fi
-      log "rabbitmq $RABBIT_NODE already up (port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
+      log "rabbitmq${rabbit_index#1} already up ($RABBIT_NODE, port $RABBIT_PORT, pid $(cat "$dir/rabbitmq.pid"))"
       return
     fi
     log "rabbitmq runs $(started_as "$dir"), $transport was asked for: restarting it"
@@ -491,7 +491,7 @@ EOF
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi
   if [ "$rabbit_index" = 1 ]; then rabbit_secure; else rabbit_join; fi
-  log "rabbitmq $RABBIT_NODE up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
+  log "rabbitmq${rabbit_index#1} ($RABBIT_NODE) up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }
 
 # configure / write / read patterns on the vhost 'banking', one login per party: deploy/rabbitmq/permissions.
@@ -552,7 +552,7 @@ rabbit_down() {
     sleep 0.2
   done
   rm -f "$dir/rabbitmq.pid"
-  log "rabbitmq $RABBIT_NODE stopped"
+  log "rabbitmq${rabbit_index#1} ($RABBIT_NODE) stopped"
 }
 
 rabbit_status() {

@@ -20,12 +20,11 @@ public static class DurableQueues
     public const string QueueTypeArgument = "x-queue-type";
     public const string DeliveryLimitArgument = "x-delivery-limit";
     public const string DeadLetterExchangeArgument = "x-dead-letter-exchange";
-    public const string DeadLetterRoutingKeyArgument = "x-dead-letter-routing-key";
     public const string DeadLetterStrategyArgument = "x-dead-letter-strategy";
     public const string OverflowArgument = "x-overflow";
 
     private static readonly string[] ReceiveQueueOnly =
-        [DeliveryLimitArgument, DeadLetterExchangeArgument, DeadLetterRoutingKeyArgument, DeadLetterStrategyArgument, OverflowArgument];
+        [DeliveryLimitArgument, DeadLetterExchangeArgument, DeadLetterStrategyArgument, OverflowArgument];
 
     public static string ErrorQueueOf(string queue) => queue + "_error";
 
@@ -41,10 +40,10 @@ public static class DurableQueues
         if (options.QueueType != BrokerQueueType.Quorum) return;
         endpoint.SetQuorumQueue();
         endpoint.SetQueueArgument(DeliveryLimitArgument, options.DeliveryLimit);
-        // Through the default exchange by name: the _error queue exists from the start (ErrorQueueDeclarer), its
-        // exchange only once MassTransit first moves a message there.
-        endpoint.SetQueueArgument(DeadLetterExchangeArgument, "");
-        endpoint.SetQueueArgument(DeadLetterRoutingKeyArgument, ErrorQueueOf(queue));
+        // Into the _error exchange, which MassTransit binds to the _error queue and ErrorQueueDeclarer declares at
+        // start. Not the default exchange: declaring a queue that dead-letters there needs write access to it, and
+        // that would let a service publish to any queue by name, around the broker's permissions.
+        endpoint.SetQueueArgument(DeadLetterExchangeArgument, ErrorQueueOf(queue));
         // At least once: the message leaves the queue only when the _error queue has confirmed it. That strategy
         // needs reject-publish overflow; no length limit is set, so it never rejects a publish.
         endpoint.SetQueueArgument(DeadLetterStrategyArgument, "at-least-once");
@@ -81,8 +80,8 @@ public sealed class DurableQueueNames
 }
 
 /// <summary>
-/// Declares the <c>_error</c> queue of every quorum receive queue as soon as the bus is up, so that the broker has
-/// somewhere to dead-letter into before MassTransit has ever faulted a message (it declares its error queues only
+/// Declares the <c>_error</c> exchange and queue of every quorum receive queue as soon as the bus is up, so that the
+/// broker has somewhere to dead-letter into before MassTransit has ever faulted a message (it declares them only
 /// then). One short connection with the service's own login, which may configure its queues' <c>_error</c> queues.
 /// </summary>
 public sealed class ErrorQueueDeclarer(
@@ -135,8 +134,13 @@ public sealed class ErrorQueueDeclarer(
         await using var connection = await factory.CreateConnectionAsync(endpoints, cancellationToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         var arguments = DurableQueues.MoveQueueArguments(options.Value);
-        foreach (var name in names)
-            await channel.QueueDeclareAsync(DurableQueues.ErrorQueueOf(name), durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+        foreach (var error in names.Select(DurableQueues.ErrorQueueOf))
+        {
+            // As MassTransit declares them when it first moves a message: a fanout exchange bound to a queue, both named {queue}_error.
+            await channel.ExchangeDeclareAsync(error, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+            await channel.QueueDeclareAsync(error, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+            await channel.QueueBindAsync(error, error, "", cancellationToken: cancellationToken);
+        }
         logger.LogInformation("Error queues of {Count} quorum queues declared", names.Count);
     }
 }

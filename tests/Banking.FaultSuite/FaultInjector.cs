@@ -55,8 +55,16 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
     {
         switch (kind)
         {
+            // Before the services' kills, whose prefix it shares.
+            case "kill-9 rabbitmq queue leader":
+                await KillQueueLeaderAsync(random);
+                break;
             case var k when k.StartsWith("kill-9 ", StringComparison.Ordinal):
-                var service = platform.Services.Single(s => s.Name == k["kill-9 ".Length..]).Process;
+                // One of the service's instances, the others carrying on meanwhile.
+                var instances = platform.InstancesOf(k["kill-9 ".Length..]);
+                var victim = random.Next(instances.Count);
+                var service = instances[victim];
+                if (instances.Count > 1) log($"  instance {victim + 1} of {instances.Count}");
                 await service.KillAsync();
                 await Task.Delay(TimeSpan.FromMilliseconds(500 + random.Next(2000)));
                 await StartAgainAsync(() => service.StartAsync(TimeSpan.FromSeconds(120)), k["kill-9 ".Length..]);
@@ -66,9 +74,6 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
                 await platform.Servers.StopAsync(server);
                 await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
                 await StartAgainAsync(() => platform.Servers.StartServerAsync(server), server);
-                break;
-            case "kill-9 rabbitmq queue leader":
-                await KillQueueLeaderAsync(random);
                 break;
             case "pause rabbitmq node":
                 var node = 1 + random.Next(platform.Servers.RabbitMqNodes);

@@ -4,10 +4,10 @@ using MySqlConnector;
 
 namespace Banking.FaultSuite;
 
-/// <summary>The four services as real processes on the suite's private servers.</summary>
+/// <summary>The four services as real processes on the suite's private servers, one or more instances of each.</summary>
 public sealed class FaultPlatform : IAsyncDisposable
 {
-    private FaultPlatform(PrivateServers servers, IReadOnlyDictionary<string, Dictionary<string, string>> environments)
+    private FaultPlatform(PrivateServers servers, IReadOnlyDictionary<string, Dictionary<string, string>> environments, int instances)
     {
         Servers = servers;
         // Each service as platform.sh runs it (Production, its own logins, the generated signing key), plus the
@@ -20,28 +20,47 @@ public sealed class FaultPlatform : IAsyncDisposable
             return environment;
         }
 
-        Debit = new ServiceProcess("Banking.DebitService", As("Banking.DebitService"));
-        Credit = new ServiceProcess("Banking.CreditService", As("Banking.CreditService"));
-        Orchestrator = new ServiceProcess("Banking.Orchestrator", As("Banking.Orchestrator",
-            ("Transfers__StepTimeout", "00:00:03"), ("Transfers__MaxBackoff", "00:00:05"), ("Transfers__SweepInterval", "00:00:01")));
-        Gateway = new ServiceProcess("Banking.Gateway", As("Banking.Gateway", ("RateLimit__PermitLimit", "1000000")));
+        // Several instances of each service compete for its queues, as platform.sh start --instances N runs them.
+        IReadOnlyList<ServiceProcess> Instances(string project, params (string Key, string Value)[] extra) =>
+            [.. Enumerable.Range(0, instances).Select(_ => new ServiceProcess(project, As(project, extra)))];
+
+        Debits = Instances("Banking.DebitService");
+        Credits = Instances("Banking.CreditService");
+        Orchestrators = Instances("Banking.Orchestrator",
+            ("Transfers__StepTimeout", "00:00:03"), ("Transfers__MaxBackoff", "00:00:05"), ("Transfers__SweepInterval", "00:00:01"));
+        Gateways = Instances("Banking.Gateway", ("RateLimit__PermitLimit", "1000000"));
     }
 
     public PrivateServers Servers { get; }
-    public ServiceProcess Debit { get; }
-    public ServiceProcess Credit { get; }
-    public ServiceProcess Orchestrator { get; }
-    public ServiceProcess Gateway { get; }
-    public IReadOnlyList<(string Name, ServiceProcess Process)> Services =>
-        [("DebitService", Debit), ("CreditService", Credit), ("Orchestrator", Orchestrator), ("Gateway", Gateway)];
+    public IReadOnlyList<ServiceProcess> Debits { get; }
+    public IReadOnlyList<ServiceProcess> Credits { get; }
+    public IReadOnlyList<ServiceProcess> Orchestrators { get; }
+    public IReadOnlyList<ServiceProcess> Gateways { get; }
+    public ServiceProcess Orchestrator => Orchestrators[0];
+    public ServiceProcess Gateway => Gateways[0];
 
-    public static async Task<FaultPlatform> StartAsync(PrivateServers servers)
+    /// <summary>Every process, named by service ("DebitService") and, from the second instance on, its number ("DebitService#2").</summary>
+    public IReadOnlyList<(string Name, ServiceProcess Process)> Services =>
+    [
+        .. Named("DebitService", Debits), .. Named("CreditService", Credits), .. Named("Orchestrator", Orchestrators), .. Named("Gateway", Gateways),
+    ];
+
+    /// <summary>The instances of the service <paramref name="name"/> ("DebitService", "Gateway", ...).</summary>
+    public IReadOnlyList<ServiceProcess> InstancesOf(string name) => [.. Services.Where(s => s.Name.Split('#')[0] == name).Select(s => s.Process)];
+
+    private static IEnumerable<(string, ServiceProcess)> Named(string name, IReadOnlyList<ServiceProcess> instances) =>
+        instances.Select((process, i) => (i == 0 ? name : $"{name}#{i + 1}", process));
+
+    public static async Task<FaultPlatform> StartAsync(PrivateServers servers, int instances = 1)
     {
         var environments = new Dictionary<string, Dictionary<string, string>>();
         foreach (var project in new[] { "Banking.DebitService", "Banking.CreditService", "Banking.Orchestrator", "Banking.Gateway" })
             environments[project] = await servers.ServiceEnvironmentAsync(project);
-        var platform = new FaultPlatform(servers, environments);
-        await Task.WhenAll(platform.Services.Select(s => s.Process.StartAsync(TimeSpan.FromSeconds(90))));
+        var platform = new FaultPlatform(servers, environments, instances);
+        // The first instances migrate the databases; the others start once the schema is there.
+        var first = platform.Services.Where(s => !s.Name.Contains('#')).ToList();
+        await Task.WhenAll(first.Select(s => s.Process.StartAsync(TimeSpan.FromSeconds(90))));
+        await Task.WhenAll(platform.Services.Except(first).Select(s => s.Process.StartAsync(TimeSpan.FromSeconds(90))));
         return platform;
     }
 

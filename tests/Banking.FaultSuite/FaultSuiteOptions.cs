@@ -21,6 +21,9 @@ public sealed record FaultSuiteOptions
     /// </summary>
     public int RabbitMqNodes { get; init; } = 3;
 
+    /// <summary>Instances of every service, competing for its queues; a service's kill takes one of them.</summary>
+    public int Instances { get; init; } = 2;
+
     /// <summary>Every fault kind at least once; the long profile repeats the list until the time is up.</summary>
     public bool RepeatFaults { get; init; }
 
@@ -48,7 +51,7 @@ public sealed record FaultSuiteOptions
         FinalWithin = TimeSpan.FromMinutes(10),
     };
 
-    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N --rabbitmq-nodes N</c>.</summary>
+    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N --rabbitmq-nodes N --instances N</c>.</summary>
     public static FaultSuiteOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -70,7 +73,8 @@ public sealed record FaultSuiteOptions
         if (values.TryGetValue("clients", out var c)) options = options with { Clients = int.Parse(c, CultureInfo.InvariantCulture) };
         if (values.TryGetValue("accounts", out var a)) options = options with { AccountsPerLedger = int.Parse(a, CultureInfo.InvariantCulture) };
         if (values.TryGetValue("rabbitmq-nodes", out var n)) options = options with { RabbitMqNodes = int.Parse(n, CultureInfo.InvariantCulture) };
-        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts", "rabbitmq-nodes"]))
+        if (values.TryGetValue("instances", out var count)) options = options with { Instances = int.Parse(count, CultureInfo.InvariantCulture) };
+        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts", "rabbitmq-nodes", "instances"]))
             throw new ArgumentException($"unknown option --{key}");
         return options;
     }

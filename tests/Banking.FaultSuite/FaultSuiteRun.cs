@@ -22,10 +22,10 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
     public async Task<FaultSuiteReport> RunAsync()
     {
         var started = DateTime.UtcNow;
-        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients, {options.RabbitMqNodes} RabbitMQ node(s)");
+        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients, {options.RabbitMqNodes} RabbitMQ node(s), {options.Instances} instance(s) of every service");
         await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}", rabbitMqNodes: options.RabbitMqNodes);
         log($"servers up under {servers.Data}");
-        await using var platform = await FaultPlatform.StartAsync(servers);
+        await using var platform = await FaultPlatform.StartAsync(servers, options.Instances);
         Platform = platform;
         var accounts = await platform.OpenAccountsAsync(options.AccountsPerLedger, options.OpeningBalance);
         var opening = await BankInvariants.SnapshotAsync(servers.Ledger1, servers.Ledger2);

@@ -53,13 +53,14 @@ public sealed class Workload(FaultPlatform platform, Accounts accounts, FaultSui
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var clients = Enumerable.Range(0, options.Clients).Select(i => ClientAsync(new Random(options.Seed * 31 + i), stop));
+        // Client i talks to gateway i mod N, as channel apps behind a load balancer would.
+        var clients = Enumerable.Range(0, options.Clients).Select(i => ClientAsync(new Random(options.Seed * 31 + i), platform.Gateways[i % platform.Gateways.Count], stop));
         await Task.WhenAll(clients);
     }
 
-    private async Task ClientAsync(Random random, CancellationToken stop)
+    private async Task ClientAsync(Random random, ServiceProcess gateway, CancellationToken stop)
     {
-        using var http = new HttpClient { BaseAddress = platform.Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         while (!stop.IsCancellationRequested)
         {

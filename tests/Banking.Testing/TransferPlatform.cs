@@ -39,6 +39,20 @@ public sealed class TransferPlatform : IAsyncDisposable
     public ServiceProcess Credit { get; private set; } = null!;
     public ServiceProcess Orchestrator { get; private set; } = null!;
 
+    /// <summary>Instances started by <see cref="StartAnotherOrchestratorAsync"/>, beside <see cref="Orchestrator"/>.</summary>
+    public List<ServiceProcess> OtherOrchestrators { get; } = [];
+
+    private Dictionary<string, string> orchestratorEnvironment = null!;
+
+    /// <summary>One more orchestrator with the same settings: a competing consumer of its queues, with a sweeper of its own.</summary>
+    public async Task<ServiceProcess> StartAnotherOrchestratorAsync()
+    {
+        var another = new ServiceProcess("Banking.Orchestrator", new Dictionary<string, string>(orchestratorEnvironment));
+        OtherOrchestrators.Add(another);
+        await another.StartAsync();
+        return another;
+    }
+
     /// <param name="orchestratorSettings">Extra settings for the orchestrator, e.g. <c>Transfers__StepTimeout</c>.</param>
     /// <param name="serviceSettings">Extra settings for all three services, e.g. where they export their traces.</param>
     public static async Task<TransferPlatform> StartAsync(string name, IDictionary<string, string>? orchestratorSettings = null, IDictionary<string, string>? serviceSettings = null)
@@ -80,6 +94,7 @@ public sealed class TransferPlatform : IAsyncDisposable
             ["Transfers__SweepInterval"] = "00:00:00.500",
         };
         foreach (var (key, value) in orchestratorSettings ?? new Dictionary<string, string>()) orchestrator[key] = value;
+        platform.orchestratorEnvironment = orchestrator;
         platform.Orchestrator = new ServiceProcess("Banking.Orchestrator", orchestrator);
 
         await Task.WhenAll(platform.Debit.StartAsync(), platform.Credit.StartAsync(), platform.Orchestrator.StartAsync());
@@ -258,6 +273,7 @@ public sealed class TransferPlatform : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var other in OtherOrchestrators) await other.DisposeAsync();
         await Orchestrator.DisposeAsync();
         await Debit.DisposeAsync();
         await Credit.DisposeAsync();

@@ -46,7 +46,8 @@ public sealed class Counterparty : IAsyncDisposable
     public async Task SendAsync<T>(string queue, T message, Guid messageId)
         where T : class
     {
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+        // Through the queue's exchange, as the services send: the queue is its consumer's to declare (a quorum queue).
+        var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{queue}"));
         await endpoint.Send(message, context => context.MessageId = messageId);
     }
 

@@ -148,7 +148,8 @@ public sealed class RabbitMq_permission_specs
         // Another party's _error queue, made by the administrator as a faulting consumer's bus would make it.
         await using (var admin = await SecuredPlatform.ConnectAsync(platform.Servers.Broker))
         await using (var channel = await admin.CreateChannelAsync())
-            await channel.QueueDeclareAsync("credit-ledger_error", durable: true, exclusive: false, autoDelete: false);
+            await channel.QueueDeclareAsync("credit-ledger_error", durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
 
         await using var orchestrator = await SecuredPlatform.ConnectAsync(platform.Servers.OrchestratorBroker);
         await using var passive = await orchestrator.CreateChannelAsync();
