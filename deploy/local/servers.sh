@@ -490,7 +490,7 @@ EOF
   if [ ! -f "$HOME/.erlang.cookie" ] && [ -f /var/lib/rabbitmq/.erlang.cookie ]; then
     install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
   fi
-  if [ "$rabbit_index" = 1 ]; then rabbit_secure; else rabbit_join; fi
+  if [ "$rabbit_index" = 1 ]; then rabbit_secure_on_start; else rabbit_join; fi
   log "rabbitmq${rabbit_index#1} ($RABBIT_NODE) up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }
 
@@ -513,6 +513,26 @@ rabbit_set_user() {
   fi
 }
 
+# What rabbit_secure applied last: the secrets and the permissions file.
+rabbit_secured_state() { cat "$secrets"/rabbitmq-* "$root/deploy/rabbitmq/permissions" | sha256sum | cut -d' ' -f1; }
+
+# Node 1 started again by start-one (the fault suite's restarts) skips its thirty CLI calls when it was secured with
+# exactly these secrets and permissions before: the users live in its data. 'up' always applies them.
+rabbit_secure_on_start() {
+  if [ "${rabbit_start_one:-0}" = 1 ] && [ "$(cat "$(rabbit_dir)/secured" 2>/dev/null)" = "$(rabbit_secured_state)" ]; then
+    rabbit_wait_management
+  else
+    rabbit_secure
+  fi
+}
+
+rabbit_wait_management() {
+  local scheme=http trust=()
+  if [ "$(started_as "$(rabbit_dir)")" = tls ]; then scheme=https; trust=(--cacert "$tls/ca.crt"); fi
+  wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$(rabbit_dir)/log/stdout.log" \
+    curl -fsS --max-time 5 "${trust[@]}" -u "admin:$(secret rabbitmq-admin)" "$scheme://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+}
+
 rabbit_secure() {
   local ctl=(rabbitmqctl -n "$RABBIT_NODE" -q) entry user secret_name patterns
   "${ctl[@]}" add_vhost banking >/dev/null 2>&1 || true
@@ -533,10 +553,8 @@ rabbit_secure() {
   for user in guest banking; do
     if "${ctl[@]}" list_users | awk '{print $1}' | grep -qx -- "$user"; then "${ctl[@]}" delete_user "$user" >/dev/null; fi
   done
-  local scheme=http trust=()
-  if [ "$(started_as "$(rabbit_dir)")" = tls ]; then scheme=https; trust=(--cacert "$tls/ca.crt"); fi
-  wait_for 30 "rabbitmq management API (port $RABBIT_MGMT_PORT)" "$(rabbit_dir)/log/stdout.log" \
-    curl -fsS --max-time 5 "${trust[@]}" -u "admin:$(secret rabbitmq-admin)" "$scheme://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+  rabbit_wait_management
+  rabbit_secured_state > "$(rabbit_dir)/secured"
 }
 
 rabbit_down() {
@@ -755,6 +773,7 @@ case "${1:-}" in
         redis) transport="$(started_as "$(redis_dir)")" ;;
       esac
     fi
+    rabbit_start_one=1
     mkdir -p "$data"; ensure_secrets; ensure_tls; one up "${2:-}" ;;
   *)
     echo "usage: $0 up [--tls] [--rabbitmq-nodes N]|down|status|stop-one NAME|start-one NAME [--tls]" >&2

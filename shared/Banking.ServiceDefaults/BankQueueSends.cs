@@ -22,3 +22,13 @@ public sealed class BankQueueSends : IFilter<SendContext>
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("bankQueueSends");
 }
+
+public static class BankQueueRequests
+{
+    /// <summary>
+    /// A request to one of the bank's queues that no one will answer: it timed out, or the broker returned it because
+    /// no queue takes it (its service has never started on this broker). Either way the answer is "unavailable".
+    /// </summary>
+    public static bool IsUnanswered(Exception e) =>
+        e is RequestTimeoutException or MessageReturnedException || e is RequestException { InnerException: MessageReturnedException };
+}

@@ -1,5 +1,6 @@
 using Banking.Contracts;
 using Banking.Gateway.Errors;
+using Banking.ServiceDefaults;
 using MassTransit;
 
 namespace Banking.Gateway.Transfers;
@@ -28,7 +29,7 @@ public sealed class GatewayQuery<TRequest>(IBus bus, string queue, string who, G
             var response = await Task.Run(() => client.GetResponse<TAnswer>(request, deadline.Token), deadline.Token).WaitAsync(deadline.Token);
             return response.Message;
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is RequestTimeoutException or OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (BankQueueRequests.IsUnanswered(e) || e is OperationCanceledException))
         {
             throw new ServiceUnavailableException($"{who} did not answer in time; try again shortly", e);
         }

@@ -72,7 +72,7 @@ public sealed class DashboardQueries(
                 var status = await client.GetResponse<LedgerStatus>(new GetLedgerStatus { Requester = "dashboard" }, ct);
                 backlog.Add(new { service, backlog = (int?)status.Message.OutboxBacklog, available = true });
             }
-            catch (RequestTimeoutException)
+            catch (Exception e) when (BankQueueRequests.IsUnanswered(e))
             {
                 backlog.Add(new { service, backlog = (int?)null, available = false });
             }
@@ -261,7 +261,7 @@ public sealed class DashboardQueries(
                 }),
             };
         }
-        catch (RequestTimeoutException)
+        catch (Exception e) when (BankQueueRequests.IsUnanswered(e))
         {
             return new { ledger = name, available = false, history = Array.Empty<object>(), operations = Array.Empty<object>() };
         }
