@@ -225,6 +225,20 @@ public sealed class TransferPlatform : IAsyncDisposable
     }
 
     /// <summary>Opens an account directly in a ledger (tests that need their own accounts).</summary>
+    private long nextAccountKey = 500_000;
+
+    /// <summary>
+    /// A new account in ledger <paramref name="database"/> with the next internal key of this platform, numbered
+    /// <paramref name="prefix"/>, the database and that key: unique within the platform's own databases.
+    /// </summary>
+    public async Task<string> OpenAccountAsync(int database, string prefix, decimal balance, string status = "A")
+    {
+        var key = Interlocked.Increment(ref nextAccountKey);
+        var accountNo = $"{prefix}{database}{key:D10}";
+        await CreateAccountAsync(database, key, accountNo, balance, status);
+        return accountNo;
+    }
+
     public async Task CreateAccountAsync(int database, long internalKey, string accountNo, decimal balance, string status = "A", string currency = "CNY", string clientNo = "T0001")
     {
         await using var connection = new MySqlConnection(LedgerOf(database));

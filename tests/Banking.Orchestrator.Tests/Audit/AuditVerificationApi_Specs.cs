@@ -17,15 +17,14 @@ namespace Banking.Orchestrator.Tests.Audit;
 public sealed class AuditVerificationApi_Specs
 {
     private TransferPlatform platform = null!;
-    private static long nextKey = 70_000;
 
     [OneTimeSetUp]
     public async Task RunTransfers()
     {
         platform = await TransferPlatform.StartAsync("auditapi");
-        var source = await NewAccountAsync(1, 1_000.00m);
-        var destination = await NewAccountAsync(2, 0.00m);
-        var frozen = await NewAccountAsync(2, 0.00m, status: "F");
+        var source = await platform.OpenAccountAsync(1, "67", 1_000.00m);
+        var destination = await platform.OpenAccountAsync(2, "67", 0.00m);
+        var frozen = await platform.OpenAccountAsync(2, "67", 0.00m, status: "F");
         foreach (var (to, amount) in new[] { (destination, 10.00m), (destination, 20.00m), (frozen, 30.00m) })
         {
             var id = $"audit-{Guid.NewGuid():N}";
@@ -37,13 +36,6 @@ public sealed class AuditVerificationApi_Specs
     [OneTimeTearDown]
     public async Task Stop() => await platform.DisposeAsync();
 
-    private async Task<string> NewAccountAsync(int database, decimal balance, string status = "A")
-    {
-        var key = Interlocked.Increment(ref nextKey);
-        var accountNo = $"67{database}{key:D10}";
-        await platform.CreateAccountAsync(database, key, accountNo, balance, status);
-        return accountNo;
-    }
 
     [Test]
     [Order(1)]

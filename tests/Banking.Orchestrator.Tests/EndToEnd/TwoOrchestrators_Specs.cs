@@ -13,7 +13,6 @@ namespace Banking.Orchestrator.Tests.EndToEnd;
 public sealed class TwoOrchestrators_Specs
 {
     private TransferPlatform platform = null!;
-    private static long nextKey = 80_000;
 
     [OneTimeSetUp]
     public async Task Start()
@@ -25,19 +24,12 @@ public sealed class TwoOrchestrators_Specs
     [OneTimeTearDown]
     public async Task Stop() => await platform.DisposeAsync();
 
-    private async Task<string> NewAccountAsync(int database, decimal balance)
-    {
-        var key = Interlocked.Increment(ref nextKey);
-        var accountNo = $"68{database}{key:D10}";
-        await platform.CreateAccountAsync(database, key, accountNo, balance);
-        return accountNo;
-    }
 
     [Test]
     public async Task Transfers_taken_by_either_orchestrator_finish_once_each()
     {
-        var from = await NewAccountAsync(1, 1_000.00m);
-        var to = await NewAccountAsync(2, 0.00m);
+        var from = await platform.OpenAccountAsync(1, "68", 1_000.00m);
+        var to = await platform.OpenAccountAsync(2, "68", 0.00m);
         var ids = Enumerable.Range(0, 40).Select(i => $"two-{i}-{Guid.NewGuid():N}").ToList();
         await Task.WhenAll(ids.Select(id => platform.SubmitAsync(id, from, to, 5.00m)));
 
@@ -55,8 +47,8 @@ public sealed class TwoOrchestrators_Specs
     [Test]
     public async Task Both_sweepers_see_an_overdue_step_but_each_timeout_sends_it_again_once()
     {
-        var from = await NewAccountAsync(1, 500.00m);
-        var to = await NewAccountAsync(2, 0.00m);
+        var from = await platform.OpenAccountAsync(1, "68", 500.00m);
+        var to = await platform.OpenAccountAsync(2, "68", 0.00m);
         var id = $"swept-{Guid.NewGuid():N}";
 
         await platform.Credit.StopAsync();
