@@ -386,6 +386,12 @@ rabbit_up_all() {
     fail "the RabbitMQ cluster in $data has $(cat "$data/rabbitmq-nodes") nodes; to start fewer, run 'down' and remove $data/rabbitmq* and $data/rabbitmq-nodes (its queues go with them)"
   fi
   for ((i = 1; i <= count; i++)); do rabbit_select "$i"; rabbit_up; done
+  # Quorum queues declared while the cluster was smaller keep their members: give each a replica on every node.
+  for ((i = 2; i <= count; i++)); do
+    rabbit_select "$i"
+    timeout 120 rabbitmq-queues -n "$RABBIT_NODE" -q grow "$RABBIT_NODE" all --vhost-pattern '^banking$' --queue-pattern '.*' >/dev/null \
+      || log "rabbitmq$i: could not add its replicas of the existing quorum queues (rabbitmq-queues grow)"
+  done
   rabbit_select 1
   echo "$count" > "$data/rabbitmq-nodes"
 }
