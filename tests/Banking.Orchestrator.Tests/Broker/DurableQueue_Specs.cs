@@ -33,7 +33,7 @@ public sealed class DurableQueue_Specs
     [Test]
     public async Task Every_durable_queue_is_a_quorum_queue_and_every_receive_queue_dead_letters_into_its_error_queue()
     {
-        var queues = await UntilAsync(QueuesAsync, q => ReceiveQueues.All(name => q.ContainsKey(DurableQueuesOf(name))), TimeSpan.FromSeconds(30));
+        var queues = await UntilAsync(QueuesAsync, q => ReceiveQueues.All(name => q.ContainsKey(ErrorQueueOf(name))), TimeSpan.FromSeconds(30));
 
         Assert.Multiple(() =>
         {
@@ -109,7 +109,7 @@ public sealed class DurableQueue_Specs
         }
     }
 
-    private static string DurableQueuesOf(string name) => $"{name}_error";
+    private static string ErrorQueueOf(string name) => $"{name}_error";
 
     /// <summary>What <paramref name="read"/> gives once <paramref name="done"/> holds, or its last answer after <paramref name="within"/>.</summary>
     private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan within)
