@@ -2,9 +2,10 @@
 # The whole platform on this machine, without Docker: local servers (servers.sh), then the four services
 # built in Release and run as background processes with their pid files and logs under the data folder.
 #
-#   deploy/local/platform.sh start [--tls] [--rabbitmq-nodes N] [--instances N]
+#   deploy/local/platform.sh start [--tls] [--rabbitmq-nodes N] [--mysql-replicas] [--instances N]
 #                                     build, start servers and services, migrate, seed demo accounts, print URLs
 #                                     (--rabbitmq-nodes 3: a three-node RabbitMQ cluster, see servers.sh;
+#                                     --mysql-replicas: a semi-synchronous replica of each MariaDB server;
 #                                     --instances 2: two of every service, the second on each port + 10)
 #   deploy/local/platform.sh stop     stop the services (by pid file), then the servers
 #   deploy/local/platform.sh status   one line per service and server
@@ -280,7 +281,7 @@ EOF
     service_env "${2:?service-env needs a service name, e.g. Banking.Gateway}"
     ;;
   *)
-    echo "usage: $0 start [--tls] [--rabbitmq-nodes N] [--instances N]|stop|status|token --role ROLE [--client-no NO]" >&2
+    echo "usage: $0 start [--tls] [--rabbitmq-nodes N] [--mysql-replicas] [--instances N]|stop|status|token --role ROLE [--client-no NO]" >&2
     exit 2
     ;;
 esac

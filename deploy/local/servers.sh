@@ -2,12 +2,16 @@
 # Real servers for the platform on this machine, without Docker: two MariaDB servers (server 1: bank_db1 and
 # bank_core; server 2: bank_db2), RabbitMQ and Redis, all bound to 127.0.0.1, data under the checkout.
 #
-#   deploy/local/servers.sh up [--tls] [--rabbitmq-nodes N]
+#   deploy/local/servers.sh up [--tls] [--rabbitmq-nodes N] [--mysql-replicas]
 #                                               install what is missing, start what is not running (reuses running ones)
 #   deploy/local/servers.sh down                stop what 'up' started (by pid file, never by process name)
 #   deploy/local/servers.sh status              one line per server; exit 0 when all are up, 3 otherwise
-#   deploy/local/servers.sh stop-one NAME       NAME: mysql1 | mysql2 | rabbitmq | rabbitmq2 | rabbitmq3 | redis
+#   deploy/local/servers.sh stop-one NAME       NAME: mysql1 | mysql2 | mysql1-replica | mysql2-replica | rabbitmq |
+#                                               rabbitmq2 | rabbitmq3 | redis
 #   deploy/local/servers.sh start-one NAME [--tls]
+#   deploy/local/servers.sh promote mysqlN      server N's replica becomes its primary (failover, or a switchover if the
+#                                               primary still runs); 'start-one mysqlN-replica' then rebuilds the old one
+#   deploy/local/servers.sh primary-dir N       the folder of server N's primary (its socket, pid file, data)
 #
 # --tls (or BANKING_TLS=1): every server speaks TLS only, with certificates from a local CA made by openssl and kept in
 # DATA/tls/ (ca.crt; the keys 0600): MariaDB with require_secure_transport, RabbitMQ on AMQPS with the management UI
@@ -19,6 +23,10 @@
 # + (i - 1) and its data in DATA/rabbitmq-i, joined to node 1. All nodes run as the rabbitmq user and share its one
 # Erlang cookie. The quorum queues the services declare are then replicated on every node. The count is remembered
 # in DATA/rabbitmq-nodes for down, status and start-one.
+#
+# --mysql-replicas (or BANKING_MYSQL_REPLICAS=1): each MariaDB server gets a replica with semi-synchronous replication
+# (AFTER_SYNC), built from a hot backup of its primary; remembered in DATA/mysql-replicas. The MariaDB section below
+# says how clients find the primary after a promotion.
 #
 # Environment: BANKING_DATA_DIR (default <repo>/.local), BANKING_MYSQL1_PORT (3307), BANKING_MYSQL2_PORT (3308),
 # BANKING_RABBITMQ_PORT (5672), BANKING_RABBITMQ_MGMT_PORT (15672), BANKING_RABBITMQ_DIST_PORT (25672),
@@ -46,6 +54,8 @@ transport=plain transport_asked=0
 if [ "${BANKING_TLS:-0}" = 1 ]; then transport=tls transport_asked=1; fi
 for argument in "$@"; do [ "$argument" != --tls ] || transport=tls transport_asked=1; done
 rabbit_nodes_asked="${BANKING_RABBITMQ_NODES:-}"
+mysql_replicas_asked="${BANKING_MYSQL_REPLICAS:-0}"
+for argument in "$@"; do [ "$argument" != --mysql-replicas ] || mysql_replicas_asked=1; done
 previous=""
 for argument in "$@"; do
   if [ "$previous" = --rabbitmq-nodes ]; then rabbit_nodes_asked="$argument"; fi
@@ -96,7 +106,7 @@ wait_for() {
 
 # ---------------------------------------------------------------- secrets
 # Generated once and kept: re-running 'up' must not lock the services out of servers that already know them.
-secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator mysql-reconciler
+secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator mysql-reconciler mysql-replicator
   rabbitmq-admin rabbitmq-gateway rabbitmq-orchestrator rabbitmq-debit rabbitmq-credit rabbitmq-upstream
   redis-admin redis-gateway jwt-signing-key)
 
@@ -124,6 +134,7 @@ install_missing() {
   local missing=()
   [ "$transport" = plain ] || command -v openssl >/dev/null || missing+=(openssl)
   command -v mariadbd >/dev/null || missing+=(mariadb-server)
+  command -v mariadb-backup >/dev/null || missing+=(mariadb-backup)
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v curl >/dev/null || missing+=(curl)
@@ -161,13 +172,15 @@ ensure_tls() {
   chown rabbitmq:rabbitmq "$tls/rabbitmq.key" 2>/dev/null || true
 }
 
-# One certificate per server (and one for the services' HTTPS), for the names clients dial here: localhost, 127.0.0.1.
+# One certificate per server (and one for the services' HTTPS), for the names clients dial here: localhost, 127.0.0.1
+# and 127.0.0.2 (the second member of a replicated MariaDB server).
 # Made again only when it is missing, expires within a month or was not signed by today's CA.
 ensure_certificate() {
   local name="$1"
   if [ -s "$tls/$name.key" ] && [ -s "$tls/$name.crt" ] \
     && openssl verify -CAfile "$tls/ca.crt" "$tls/$name.crt" >/dev/null 2>&1 \
-    && openssl x509 -checkend 2592000 -noout -in "$tls/$name.crt" >/dev/null 2>&1; then
+    && openssl x509 -checkend 2592000 -noout -in "$tls/$name.crt" >/dev/null 2>&1 \
+    && openssl x509 -noout -text -in "$tls/$name.crt" 2>/dev/null | grep -q "IP Address:127.0.0.2"; then
     return
   fi
   log "making a certificate for $name (signed by the local CA)"
@@ -176,7 +189,7 @@ ensure_certificate() {
       -keyout "$tls/$name.key" -out "$tls/$name.csr" 2>/dev/null \
     && openssl x509 -req -sha256 -days 825 -in "$tls/$name.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
       -set_serial "0x$(openssl rand -hex 16)" -out "$tls/$name.crt" \
-      -extfile <(printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+      -extfile <(printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2" "basicConstraints=critical,CA:FALSE" \
         "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth") 2>/dev/null
   ) || fail "openssl could not make the certificate for $name"
   rm -f "$tls/$name.csr"
@@ -185,23 +198,47 @@ ensure_certificate() {
 }
 
 # ---------------------------------------------------------------- MariaDB
-mysql_dir() { echo "$data/mysql$1"; }
+# With --mysql-replicas every server is a pair of members: member a (DATA/mysqlN, 127.0.0.1, the single server of
+# before) and member b (DATA/mysqlN-b, 127.0.0.2). The primary listens on the server's port at its own address; the
+# replica listens on that port + 10. Clients list both addresses on the server's port (MySqlConnector's
+# LoadBalance=FailOver), so they find whichever member is primary, and a replica can never take a write: it is not on
+# that port. DATA/mysqlN-primary names the primary member (a when the file is missing).
+mysql_replicated() { [ -f "$data/mysql-replicas" ]; }
 mysql_port() { if [ "$1" = 1 ]; then echo "$MYSQL1_PORT"; else echo "$MYSQL2_PORT"; fi; }
+mysql_replica_port() { echo $(($(mysql_port "$1") + 10)); }
+member_dir() { if [ "$2" = a ]; then echo "$data/mysql$1"; else echo "$data/mysql$1-$2"; fi; }
+member_host() { if [ "$1" = a ]; then echo 127.0.0.1; else echo 127.0.0.2; fi; }
+other_member() { if [ "$1" = a ]; then echo b; else echo a; fi; }
+primary_member() { cat "$data/mysql$1-primary" 2>/dev/null || echo a; }
+replica_member() { other_member "$(primary_member "$1")"; }
+mysql_dir() { member_dir "$1" "$(primary_member "$1")"; }
+member_answers() { alive "$1/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$1/mysqld.sock" ping >/dev/null 2>&1; }
+# What a running member was started as: "<role> <transport> <single|replicated>"; a change of any of them restarts it.
+member_started_as() { cat "$1/started" 2>/dev/null || echo "primary $(started_as "$1") single"; }
+member_wanted() { echo "$1 $transport $(mysql_replicated && echo replicated || echo single)"; }
 
-mysql_up() {
-  local n="$1" dir port
-  dir="$(mysql_dir "$n")"
-  port="$(mysql_port "$n")"
-  if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
-    if [ "$(started_as "$dir")" = "$transport" ]; then
-      mysql_secure "$n"
-      log "mysql$n already up (port $port, pid $(cat "$dir/mariadbd.pid"))"
-      return
-    fi
-    log "mysql$n runs $(started_as "$dir"), $transport was asked for: restarting it"
-    mysql_down "$n"
-  fi
-  stop_unanswering "$dir/mariadbd.pid" "mysql$n"
+# Root over a member's socket. Both members of a pair share root's password: a replica is a copy of its primary.
+member_root() {
+  local dir="$1"
+  shift
+  MYSQL_PWD="$(secret mysql-root)" mariadb --socket="$dir/mysqld.sock" -uroot "$@"
+}
+mysql_root() {
+  local dir
+  dir="$(mysql_dir "$1")"
+  shift
+  member_root "$dir" "$@"
+}
+
+# mysql_member_start N MEMBER primary|replica: one member's mariadbd, until it answers on its socket.
+mysql_member_start() {
+  local n="$1" member="$2" role="$3" dir host port server_id
+  dir="$(member_dir "$n" "$member")"
+  host="$(member_host "$member")"
+  if [ "$role" = primary ]; then port="$(mysql_port "$n")"; else port="$(mysql_replica_port "$n")"; fi
+  server_id="$n"
+  [ "$member" = a ] || server_id=$((n + 10))
+  stop_unanswering "$dir/mariadbd.pid" "mysql$n member $member"
   rm -f "$dir/mariadbd.pid"
   mkdir -p "$dir"
   if [ ! -d "$dir/data/mysql" ]; then
@@ -209,26 +246,174 @@ mysql_up() {
       > "$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; fail "mariadb-install-db failed for mysql$n"; }
   fi
   # The socket stays open to root (this script); every TCP login must come over TLS.
-  local secure=()
+  local secure=() replication=()
   if [ "$transport" = tls ]; then
     secure=(--ssl-ca="$tls/ca.crt" --ssl-cert="$tls/mysql$n.crt" --ssl-key="$tls/mysql$n.key" --require-secure-transport=ON)
+  fi
+  if mysql_replicated; then
+    # Semi-synchronous, set on both members since either may be primary. AFTER_SYNC: a commit returns to its client
+    # only once the replica has it, and before the primary's own engine commits it, so nobody reads a write the
+    # replica lacks. With no replica connected the primary carries on alone rather than stopping the bank
+    # (wait_no_slave OFF); 'status' says so. A replica that stops answering holds commits for at most 10 s.
+    replication=(--rpl-semi-sync-master-enabled=ON --rpl-semi-sync-slave-enabled=ON
+      --rpl-semi-sync-master-wait-point=AFTER_SYNC --rpl-semi-sync-master-wait-no-slave=OFF
+      --rpl-semi-sync-master-timeout=10000
+      --gtid-strict-mode=ON --log-slave-updates=ON --relay-log="$dir/data/relay")
+    [ "$role" = primary ] || replication+=(--read-only=ON)
   fi
   # Durability as a bank sets it: redo log flushed at every commit, binary log synced at every commit.
   nohup mariadbd --no-defaults --user=root \
     --datadir="$dir/data" --socket="$dir/mysqld.sock" --pid-file="$dir/mariadbd.pid" \
-    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+    --port="$port" --bind-address="$host" --skip-name-resolve \
     --log-error="$dir/error.log" \
-    --innodb-flush-log-at-trx-commit=1 --log-bin="$dir/data/binlog" --sync-binlog=1 --server-id="$n" \
+    --innodb-flush-log-at-trx-commit=1 --log-bin="$dir/data/binlog" --sync-binlog=1 --server-id="$server_id" \
     --log-bin-trust-function-creators=1 \
     --innodb-buffer-pool-size=256M --max-connections=1000 \
     --transaction-isolation=READ-COMMITTED \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    "${secure[@]}" \
+    "${secure[@]}" "${replication[@]}" \
     > "$dir/stdout.log" 2>&1 &
   echo "$transport" > "$dir/transport"
-  wait_for 30 "mysql$n (port $port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
+  member_wanted "$role" > "$dir/started"
+  wait_for 60 "mysql$n member $member ($host:$port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
+}
+
+mysql_member_stop() {
+  local dir="$1" what="$2" pid
+  if ! alive "$dir/mariadbd.pid"; then rm -f "$dir/mariadbd.pid"; return; fi
+  pid="$(cat "$dir/mariadbd.pid")"
+  kill -TERM "$pid"
+  kill -CONT "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
+    sleep 0.2
+  done
+  rm -f "$dir/mariadbd.pid"
+  log "$what stopped"
+}
+
+mysql_up() {
+  local n="$1" member dir port
+  member="$(primary_member "$n")"
+  dir="$(member_dir "$n" "$member")"
+  port="$(mysql_port "$n")"
+  # An old primary marked at a promotion is never started as primary again.
+  [ ! -f "$dir/rebuild" ] || fail "mysql$n's primary member $member was replaced at a promotion; DATA/mysql$n-primary is inconsistent"
+  if member_answers "$dir"; then
+    if [ "$(member_started_as "$dir")" = "$(member_wanted primary)" ]; then
+      mysql_secure "$n"
+      log "mysql$n already up ($(member_host "$member"):$port, pid $(cat "$dir/mariadbd.pid"))"
+      [ "${mysql_primary_only:-0}" = 1 ] || ! mysql_replicated || mysql_replica_up "$n"
+      return
+    fi
+    log "mysql$n runs as '$(member_started_as "$dir")', '$(member_wanted primary)' was asked for: restarting it"
+    mysql_member_stop "$dir" "mysql$n"
+  fi
+  mysql_member_start "$n" "$member" primary
   mysql_secure "$n"
-  log "mysql$n up on 127.0.0.1:$port (pid $(cat "$dir/mariadbd.pid"), databases: $(mysql_databases "$n"))"
+  log "mysql$n up on $(member_host "$member"):$port (pid $(cat "$dir/mariadbd.pid"), databases: $(mysql_databases "$n"))"
+  [ "${mysql_primary_only:-0}" = 1 ] || ! mysql_replicated || mysql_replica_up "$n"
+}
+
+# The replica of server N: started again where it left off, or built from a hot backup of the primary when it is new
+# or is the old primary of a promotion.
+mysql_replica_up() {
+  local n="$1" member dir
+  mysql_replicated || fail "mysql$n has no replica (start the servers with --mysql-replicas)"
+  member="$(replica_member "$n")"
+  dir="$(member_dir "$n" "$member")"
+  member_answers "$(mysql_dir "$n")" || fail "mysql$n, the primary, is down: start it (or promote its replica) first"
+  if member_answers "$dir" && [ "$(member_started_as "$dir")" = "$(member_wanted replica)" ]; then
+    log "mysql$n-replica already up ($(member_host "$member"):$(mysql_replica_port "$n"), pid $(cat "$dir/mariadbd.pid"))"
+    return
+  fi
+  mysql_member_stop "$dir" "mysql$n-replica"
+  if [ -f "$dir/rebuild" ] || [ ! -f "$dir/data/master.info" ]; then
+    mysql_replica_seed "$n" "$member"
+  else
+    mysql_member_start "$n" "$member" replica
+    mysql_replica_wait_running "$n" "$dir"
+  fi
+  log "mysql$n-replica up on $(member_host "$member"):$(mysql_replica_port "$n") (pid $(cat "$dir/mariadbd.pid")), replicating semi-synchronously"
+}
+
+# A hot backup of the primary (mariadb-backup: one consistent point with its GTID) becomes the replica's data, and the
+# replica replicates from that GTID on. The same for a first replica and for an old primary rejoining after a
+# promotion, whose own data may hold a commit that no client saw acknowledged and the new primary never got.
+mysql_replica_seed() {
+  local n="$1" member="$2" dir primary staging gtid
+  dir="$(member_dir "$n" "$member")"
+  primary="$(mysql_dir "$n")"
+  staging="$dir.seed"
+  command -v mariadb-backup >/dev/null || fail "mariadb-backup is missing (Debian package mariadb-backup)"
+  log "mysql$n-replica: building member $member from a hot backup of the primary"
+  rm -rf "$staging" "$dir/data" "$dir/master.info"
+  mkdir -p "$dir"
+  mariadb-backup --defaults-extra-file="$(root_client_file)" --backup --target-dir="$staging" \
+    --socket="$primary/mysqld.sock" --user=root > "$dir/seed.log" 2>&1 \
+    || { tail -n 20 "$dir/seed.log" >&2; fail "mariadb-backup --backup of mysql$n failed"; }
+  mariadb-backup --prepare --target-dir="$staging" >> "$dir/seed.log" 2>&1 \
+    || { tail -n 20 "$dir/seed.log" >&2; fail "mariadb-backup --prepare failed"; }
+  gtid="$(awk '{ print $3 }' "$staging/mariadb_backup_binlog_info" 2>/dev/null || awk '{ print $3 }' "$staging/xtrabackup_binlog_info")"
+  mariadb-backup --move-back --target-dir="$staging" --datadir="$dir/data" >> "$dir/seed.log" 2>&1 \
+    || { tail -n 20 "$dir/seed.log" >&2; fail "mariadb-backup --move-back failed"; }
+  rm -rf "$staging" "$dir/rebuild"
+  mysql_member_start "$n" "$member" replica
+  local ssl=""
+  [ "$transport" = plain ] || ssl=", MASTER_SSL=1, MASTER_SSL_CA='$tls/ca.crt', MASTER_SSL_VERIFY_SERVER_CERT=1"
+  member_root "$dir" -e "SET GLOBAL gtid_slave_pos = '$gtid';
+CHANGE MASTER TO MASTER_HOST='$(member_host "$(primary_member "$n")")', MASTER_PORT=$(mysql_port "$n"),
+  MASTER_USER='replicator', MASTER_PASSWORD='$(secret mysql-replicator)', MASTER_USE_GTID=slave_pos,
+  MASTER_CONNECT_RETRY=1$ssl;
+START SLAVE;"
+  mysql_replica_wait_running "$n" "$dir"
+}
+
+# The option file mariadb-backup reads root's password from (0600), so the password is never on a command line.
+root_client_file() {
+  ( umask 077; printf '[client]\npassword=%s\n' "$(secret mysql-root)" > "$secrets/mysql-root.cnf" )
+  echo "$secrets/mysql-root.cnf"
+}
+
+replica_field() { member_root "$1" -e 'SHOW SLAVE STATUS\G' | awk -F': ' -v f="$2" '$1 ~ "^ *"f"$" { print $2 }'; }
+
+mysql_replica_wait_running() {
+  local n="$1" dir="$2" deadline=$((SECONDS + 60))
+  until [ "$(replica_field "$dir" Slave_IO_Running)" = Yes ] && [ "$(replica_field "$dir" Slave_SQL_Running)" = Yes ]; do
+    [ $SECONDS -lt $deadline ] || fail "mysql$n-replica does not replicate: $(replica_field "$dir" Last_IO_Error) $(replica_field "$dir" Last_SQL_Error)"
+    sleep 0.5
+  done
+}
+
+# promote mysqlN: the replica becomes server N's primary. There is never a second primary: the old one is stopped if it
+# still runs (a switchover) and is marked to be rebuilt from the new primary before it may rejoin, as a replica.
+mysql_promote() {
+  local n="$1" old new old_dir new_dir deadline
+  mysql_replicated || fail "mysql$n has no replica (start the servers with --mysql-replicas)"
+  old="$(primary_member "$n")"
+  new="$(other_member "$old")"
+  old_dir="$(member_dir "$n" "$old")"
+  new_dir="$(member_dir "$n" "$new")"
+  member_answers "$new_dir" && [ "$(member_started_as "$new_dir")" = "$(member_wanted replica)" ] \
+    || fail "mysql$n-replica is not running: there is nothing to promote"
+  mkdir -p "$old_dir"
+  touch "$old_dir/rebuild"
+  mysql_member_stop "$old_dir" "mysql$n (the old primary)"
+  # Everything the replica received is applied before it takes a write. With AFTER_SYNC that includes every commit a
+  # client saw acknowledged; a transaction cut off mid-transfer was never acknowledged and is dropped.
+  deadline=$((SECONDS + 120))
+  until replica_field "$new_dir" Slave_SQL_Running_State | grep -q "read all relay log"; do
+    [ "$(replica_field "$new_dir" Slave_SQL_Running)" = Yes ] || fail "mysql$n-replica stopped applying: $(replica_field "$new_dir" Last_SQL_Error)"
+    [ $SECONDS -lt $deadline ] || fail "mysql$n-replica has not applied its relay log within 120 s"
+    sleep 0.2
+  done
+  member_root "$new_dir" -e "STOP SLAVE; RESET SLAVE ALL;"
+  ( umask 077; echo "$new" > "$data/mysql$n-primary.tmp" ) && mv "$data/mysql$n-primary.tmp" "$data/mysql$n-primary"
+  mysql_member_stop "$new_dir" "mysql$n-replica"
+  mysql_member_start "$n" "$new" primary
+  mysql_secure "$n"
+  log "mysql$n: member $new promoted, primary on $(member_host "$new"):$(mysql_port "$n"); the old primary rejoins as replica with: start-one mysql$n-replica"
 }
 
 mysql_databases() { if [ "$1" = 1 ]; then echo "bank_db1 bank_core"; else echo "bank_db2"; fi; }
@@ -245,14 +430,6 @@ mysql_service_users() {
 mysql_reader_users() {
   if [ "$1" = 1 ]; then echo "reconciler:bank_db1:mysql-reconciler"
   else echo "reconciler:bank_db2:mysql-reconciler"; fi
-}
-
-# Root over the socket: with its password, or without one on a data folder that never had one (first start, or a
-# folder created before root had a password). Any other failure is an error: never guess past a wrong password.
-mysql_root() {
-  local dir="$(mysql_dir "$1")"
-  shift
-  MYSQL_PWD="$(secret mysql-root)" mariadb --socket="$dir/mysqld.sock" -uroot "$@"
 }
 
 mysql_secure() {
@@ -304,6 +481,16 @@ REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'$host';
 GRANT SELECT ON \`$db\`.* TO '$user'@'$host';"
     done
   done
+  if mysql_replicated; then
+    # The replica's login to its primary: it may read the binary log and nothing else. It reaches every member, since
+    # either member may be the primary (the source address of a loopback connection is 127.0.0.1).
+    keep="$keep,'replicator'"
+    sql="$sql
+CREATE USER IF NOT EXISTS 'replicator'@'127.0.0.1' IDENTIFIED BY '$(secret mysql-replicator)';
+ALTER USER 'replicator'@'127.0.0.1' IDENTIFIED BY '$(secret mysql-replicator)';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'replicator'@'127.0.0.1';
+GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'127.0.0.1';"
+  fi
   keep="$keep)"
   mysql_root "$n" -e "$sql"
   # Everyone else goes: anonymous users, the old all-powerful 'banking', root on other hosts, the socket-only 'mysql'.
@@ -313,28 +500,34 @@ GRANT SELECT ON \`$db\`.* TO '$user'@'$host';"
   [ -z "$drops" ] || mysql_root "$n" -e "$drops FLUSH PRIVILEGES;"
 }
 
-mysql_down() {
-  local n="$1" dir pid
-  dir="$(mysql_dir "$n")"
-  if ! alive "$dir/mariadbd.pid"; then rm -f "$dir/mariadbd.pid"; return; fi
-  pid="$(cat "$dir/mariadbd.pid")"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-    sleep 0.2
-  done
-  rm -f "$dir/mariadbd.pid"
-  log "mysql$n stopped"
-}
+mysql_down() { mysql_member_stop "$(mysql_dir "$1")" "mysql$1"; }
+mysql_replica_down() { mysql_member_stop "$(member_dir "$1" "$(replica_member "$1")")" "mysql$1-replica"; }
 
 mysql_status() {
-  local n="$1" dir
-  dir="$(mysql_dir "$n")"
-  if alive "$dir/mariadbd.pid" && mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping >/dev/null 2>&1; then
-    echo "mysql$n: up (127.0.0.1:$(mysql_port "$n"), pid $(cat "$dir/mariadbd.pid"))"
+  local n="$1" dir member semi=""
+  member="$(primary_member "$n")"
+  dir="$(member_dir "$n" "$member")"
+  if member_answers "$dir"; then
+    if mysql_replicated; then
+      semi="$(member_root "$dir" -N -B -e "SELECT CONCAT(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE, NULL)), ', ',
+        MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS', VARIABLE_VALUE, NULL)), ' replica(s)')
+        FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME LIKE 'RPL_SEMI_SYNC_MASTER_%'" 2>/dev/null || echo unknown)"
+      semi=", member $member, semi-sync $semi"
+    fi
+    echo "mysql$n: up ($(member_host "$member"):$(mysql_port "$n"), pid $(cat "$dir/mariadbd.pid")$semi)"
   else
     echo "mysql$n: down (port $(mysql_port "$n"))"; return 3
+  fi
+}
+
+mysql_replica_status() {
+  local n="$1" member dir
+  member="$(replica_member "$n")"
+  dir="$(member_dir "$n" "$member")"
+  if member_answers "$dir" && [ "$(replica_field "$dir" Slave_SQL_Running)" = Yes ]; then
+    echo "mysql$n-replica: up ($(member_host "$member"):$(mysql_replica_port "$n"), pid $(cat "$dir/mariadbd.pid"), IO $(replica_field "$dir" Slave_IO_Running), $(replica_field "$dir" Seconds_Behind_Master) s behind)"
+  else
+    echo "mysql$n-replica: down (port $(mysql_replica_port "$n"))"; return 3
   fi
 }
 
@@ -684,6 +877,11 @@ redis_status() {
 
 write_env() {
   local my1="Server=127.0.0.1;Port=$MYSQL1_PORT" my2="Server=127.0.0.1;Port=$MYSQL2_PORT" amqp="@127.0.0.1:$RABBIT_PORT/banking"
+  if mysql_replicated; then
+    # Both members, in order: whichever holds the server's port is the primary (see the MariaDB section).
+    my1="Server=127.0.0.1,127.0.0.2;Port=$MYSQL1_PORT;LoadBalance=FailOver"
+    my2="Server=127.0.0.1,127.0.0.2;Port=$MYSQL2_PORT;LoadBalance=FailOver"
+  fi
   local mysql_tls="" amqp_scheme=amqp management=http redis_tls="" tls_lines=""
   if [ "$transport" = tls ]; then
     # VerifyFull: the chain must lead to DATA/tls/ca.crt and the certificate must name 127.0.0.1.
@@ -731,12 +929,13 @@ EOF
 
 one() {
   case "$2" in
-    mysql1) "mysql_$1" 1 ;;
-    mysql2) "mysql_$1" 2 ;;
+    # The primary alone: its replica is started, or rebuilt, by name.
+    mysql1|mysql2) mysql_primary_only=1 "mysql_$1" "${2#mysql}" ;;
+    mysql1-replica|mysql2-replica) "mysql_replica_$1" "${2:5:1}" ;;
     rabbitmq) rabbit_select 1; "rabbit_$1" ;;
     rabbitmq[2-9]) rabbit_select "${2#rabbitmq}"; "rabbit_$1" ;;
     redis) "redis_$1" ;;
-    *) fail "unknown server '$2' (mysql1, mysql2, rabbitmq, rabbitmq2..9, redis)" ;;
+    *) fail "unknown server '$2' (mysql1, mysql2, mysql1-replica, mysql2-replica, rabbitmq, rabbitmq2..9, redis)" ;;
   esac
 }
 
@@ -746,6 +945,7 @@ case "${1:-}" in
     mkdir -p "$data"
     ensure_secrets
     ensure_tls
+    if [ "$mysql_replicas_asked" = 1 ]; then touch "$data/mysql-replicas"; fi
     mysql_up 1
     mysql_up 2
     redis_up
@@ -757,6 +957,7 @@ case "${1:-}" in
   down)
     rabbit_down_all
     redis_down
+    if mysql_replicated; then mysql_replica_down 2; mysql_replica_down 1; fi
     mysql_down 2
     mysql_down 1
     ;;
@@ -764,6 +965,7 @@ case "${1:-}" in
     rc=0
     mysql_status 1 || rc=3
     mysql_status 2 || rc=3
+    if mysql_replicated; then mysql_replica_status 1 || rc=3; mysql_replica_status 2 || rc=3; fi
     rabbit_status_all || rc=3
     redis_status || rc=3
     exit $rc
@@ -774,6 +976,7 @@ case "${1:-}" in
     if [ "$transport_asked" = 0 ]; then
       case "${2:-}" in
         mysql1|mysql2) transport="$(started_as "$(mysql_dir "${2#mysql}")")" ;;
+        mysql1-replica|mysql2-replica) transport="$(started_as "$(mysql_dir "${2:5:1}")")" ;;
         rabbitmq) transport="$(started_as "$(rabbit_dir)")" ;;
         rabbitmq[2-9]) rabbit_select "${2#rabbitmq}"; transport="$(started_as "$(rabbit_dir)")"; rabbit_select 1 ;;
         redis) transport="$(started_as "$(redis_dir)")" ;;
@@ -781,8 +984,13 @@ case "${1:-}" in
     fi
     rabbit_start_one=1
     mkdir -p "$data"; ensure_secrets; ensure_tls; one up "${2:-}" ;;
+  promote)
+    case "${2:-}" in mysql1|mysql2) mkdir -p "$data"; ensure_secrets; ensure_tls; mysql_promote "${2#mysql}"; write_env ;;
+      *) fail "promote takes mysql1 or mysql2, not '${2:-}'" ;; esac ;;
+  primary-dir)
+    case "${2:-}" in 1|2) mysql_dir "$2" ;; *) fail "primary-dir takes 1 or 2" ;; esac ;;
   *)
-    echo "usage: $0 up [--tls] [--rabbitmq-nodes N]|down|status|stop-one NAME|start-one NAME [--tls]" >&2
+    echo "usage: $0 up [--tls] [--rabbitmq-nodes N] [--mysql-replicas]|down|status|stop-one NAME|start-one NAME [--tls]|promote mysqlN|primary-dir N" >&2
     exit 2
     ;;
 esac
