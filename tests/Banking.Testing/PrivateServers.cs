@@ -68,7 +68,8 @@ public sealed partial class PrivateServers : IAsyncDisposable
     /// <param name="name">The data folder's name under .local (made unique per process).</param>
     /// <param name="tls">servers.sh up --tls: TLS only, certificates from a CA in DATA/tls (<see cref="CertificateAuthority"/>).</param>
     /// <param name="rabbitMqNodes">servers.sh up --rabbitmq-nodes: a RabbitMQ cluster of this many nodes.</param>
-    public static async Task<PrivateServers> StartAsync(string name, bool tls = false, int rabbitMqNodes = 1)
+    /// <param name="mySqlReplicas">servers.sh up --mysql-replicas: a semi-synchronous replica of each MariaDB server.</param>
+    public static async Task<PrivateServers> StartAsync(string name, bool tls = false, int rabbitMqNodes = 1, bool mySqlReplicas = false)
     {
         var data = Path.Combine(RealServers.RepositoryRoot, ".local", $"{name}-{Environment.ProcessId}");
         if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
@@ -85,6 +86,7 @@ public sealed partial class PrivateServers : IAsyncDisposable
             ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_TLS"] = tls ? "1" : "0",
             ["BANKING_RABBITMQ_NODES"] = rabbitMqNodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["BANKING_MYSQL_REPLICAS"] = mySqlReplicas ? "1" : "0",
         };
         var servers = new PrivateServers(data, environment);
         try
@@ -145,6 +147,23 @@ public sealed partial class PrivateServers : IAsyncDisposable
         [.. Enumerable.Range(0, RabbitMqNodes).Select(i => ("127.0.0.1", RabbitMqPort + i))];
 
     public Task StartServerAsync(string server) => RunAsync("servers.sh", "start-one", server);
+
+    /// <summary>Whether each MariaDB server has a replica (servers.sh names them mysql1-replica, mysql2-replica).</summary>
+    public bool MySqlReplicas => environment["BANKING_MYSQL_REPLICAS"] == "1";
+
+    /// <summary>servers.sh promote: server <paramref name="n"/>'s replica becomes its primary.</summary>
+    public Task PromoteAsync(int n) => RunAsync("servers.sh", "promote", $"mysql{n}");
+
+    /// <summary>The folder of MariaDB server <paramref name="n"/>'s primary member (servers.sh primary-dir).</summary>
+    public async Task<string> MySqlPrimaryDirectoryAsync(int n) => (await RunAsync("servers.sh", "primary-dir", n.ToString(System.Globalization.CultureInfo.InvariantCulture))).Trim();
+
+    /// <summary>The process of server <paramref name="n"/>'s primary, from its pid file; null when it is not running.</summary>
+    public async Task<int?> MySqlPrimaryPidAsync(int n)
+    {
+        var file = Path.Combine(await MySqlPrimaryDirectoryAsync(n), "mariadbd.pid");
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) ? pid : null;
+    }
+
 
     public async ValueTask DisposeAsync()
     {
