@@ -164,7 +164,6 @@ public sealed partial class PrivateServers : IAsyncDisposable
         return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) ? pid : null;
     }
 
-
     public async ValueTask DisposeAsync()
     {
         try { await RunAsync("servers.sh", "down"); }
