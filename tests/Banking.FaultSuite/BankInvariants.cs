@@ -21,6 +21,7 @@ public static class BankInvariants
     public const string BalanceIsHistory = "every balance = opening balance + its history rows";
     public const string ChainContinuous = "every PREVIOUS_BAL_AMT/ACTUAL_BAL chain is continuous";
     public const string NewBalanceAgrees = "every 200 response's new_balance agrees with the ledger";
+    public const string AnsweredIsKept = "every transfer answered 200 is SUCCESS in the saga (no acknowledged write lost, across a failover too)";
     public const string Reconciled = "the orchestrator's end-of-day reconciliation of every business date of the run is clean";
     public const string NoInternalError = "no request is answered 500: an outage is answered 503, a refusal with its reason";
 
@@ -96,6 +97,12 @@ public static class BankInvariants
             var debit = byTransfer1[attempt.TransferId].FirstOrDefault(r => r.Type == "TRFDR");
             if (debit is null || debit.ActualBalance != attempt.NewBalance)
                 violations.Add(new(NewBalanceAgrees, $"{attempt.TransferId}: answered new_balance {attempt.NewBalance:0.00}, ledger {debit?.ActualBalance.ToString("0.00") ?? "no debit"}"));
+        }
+
+        foreach (var attempt in attempts.Where(a => a.NewBalance is not null))
+        {
+            if (!transfers.TryGetValue(attempt.TransferId, out var transfer) || transfer.Status != "SUCCESS")
+                violations.Add(new(AnsweredIsKept, $"{attempt.TransferId} was answered 200 SUCCESS; the saga has {transfer?.Status ?? "no record"}"));
         }
 
         // A fault the platform is built to survive is never an unexplained failure to the caller.

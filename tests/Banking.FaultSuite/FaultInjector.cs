@@ -18,9 +18,12 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
     /// <summary>On a cluster of three or more: the node leading the busiest quorum queue dies; a node stops answering.</summary>
     public static readonly string[] ClusterKinds = ["kill-9 rabbitmq queue leader", "pause rabbitmq node"];
 
+    /// <summary>With replicated MariaDB servers: a primary dies and its replica is promoted.</summary>
+    public static readonly string[] ReplicaKinds = ["kill-9 mysql primary, promote its replica"];
+
     /// <summary>The kinds a run with <paramref name="options"/> injects, each at least once.</summary>
     public static IReadOnlyList<string> KindsFor(FaultSuiteOptions options) =>
-        options.RabbitMqNodes >= 3 ? [.. SingleNodeKinds, .. ClusterKinds] : SingleNodeKinds;
+        [.. SingleNodeKinds, .. options.RabbitMqNodes >= 3 ? ClusterKinds : [], .. options.MySqlReplicas ? ReplicaKinds : []];
 
     private readonly IReadOnlyList<string> kinds = KindsFor(options);
 
@@ -58,6 +61,9 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
             // Before the services' kills, whose prefix it shares.
             case "kill-9 rabbitmq queue leader":
                 await KillQueueLeaderAsync(random);
+                break;
+            case "kill-9 mysql primary, promote its replica":
+                await FailOverAsync(random);
                 break;
             case var k when k.StartsWith("kill-9 ", StringComparison.Ordinal):
                 // One of the service's instances, the others carrying on meanwhile.
@@ -127,6 +133,24 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
         Signal(pid, "KILL");
         await Task.Delay(TimeSpan.FromMilliseconds(2000 + random.Next(3000)));
         await StartAgainAsync(() => platform.Servers.StartServerAsync(PrivateServers.RabbitMqServer(index)), PrivateServers.RabbitMqServer(index));
+    }
+
+    /// <summary>
+    /// kill -9 of one MariaDB server's primary under load, then servers.sh promote, as an operator would after the
+    /// alert; the services' connection strings already name both members. The old primary is rebuilt as the new
+    /// replica a little later, so the next failover of that server has a replica to promote.
+    /// </summary>
+    private async Task FailOverAsync(Random random)
+    {
+        var n = 1 + random.Next(2);
+        var pid = await platform.Servers.MySqlPrimaryPidAsync(n) ?? throw new InvalidOperationException($"mysql{n}'s primary has no pid file");
+        log($"  kill -9 the primary of mysql{n} ({Path.GetFileName(await platform.Servers.MySqlPrimaryDirectoryAsync(n))})");
+        Signal(pid, "KILL");
+        await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
+        await StartAgainAsync(() => platform.Servers.PromoteAsync(n), $"promote mysql{n}");
+        log($"  mysql{n}'s replica promoted; its primary is now {Path.GetFileName(await platform.Servers.MySqlPrimaryDirectoryAsync(n))}");
+        await Task.Delay(TimeSpan.FromSeconds(2 + random.Next(3)));
+        await StartAgainAsync(() => platform.Servers.StartServerAsync($"mysql{n}-replica"), $"mysql{n}-replica");
     }
 
     private async Task<string?> QueueLeaderAsync(string queue)

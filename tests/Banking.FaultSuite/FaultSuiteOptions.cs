@@ -21,6 +21,12 @@ public sealed record FaultSuiteOptions
     /// </summary>
     public int RabbitMqNodes { get; init; } = 3;
 
+    /// <summary>
+    /// Each MariaDB server with a semi-synchronous replica. The faults then include kill -9 of a primary followed by
+    /// the promotion of its replica (and the old primary rebuilt as the new replica).
+    /// </summary>
+    public bool MySqlReplicas { get; init; } = true;
+
     /// <summary>Instances of every service, competing for its queues; a service's kill takes one of them.</summary>
     public int Instances { get; init; } = 2;
 
@@ -51,7 +57,7 @@ public sealed record FaultSuiteOptions
         FinalWithin = TimeSpan.FromMinutes(10),
     };
 
-    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N --rabbitmq-nodes N --instances N</c>.</summary>
+    /// <summary><c>--profile short|long --seed N --duration SECONDS --clients N --accounts N --rabbitmq-nodes N --instances N --mysql-replicas true|false</c>.</summary>
     public static FaultSuiteOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -74,7 +80,8 @@ public sealed record FaultSuiteOptions
         if (values.TryGetValue("accounts", out var a)) options = options with { AccountsPerLedger = int.Parse(a, CultureInfo.InvariantCulture) };
         if (values.TryGetValue("rabbitmq-nodes", out var n)) options = options with { RabbitMqNodes = int.Parse(n, CultureInfo.InvariantCulture) };
         if (values.TryGetValue("instances", out var count)) options = options with { Instances = int.Parse(count, CultureInfo.InvariantCulture) };
-        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts", "rabbitmq-nodes", "instances"]))
+        if (values.TryGetValue("mysql-replicas", out var replicas)) options = options with { MySqlReplicas = bool.Parse(replicas) };
+        foreach (var key in values.Keys.Except(["seed", "profile", "duration", "clients", "accounts", "rabbitmq-nodes", "instances", "mysql-replicas"]))
             throw new ArgumentException($"unknown option --{key}");
         return options;
     }

@@ -22,8 +22,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
     public async Task<FaultSuiteReport> RunAsync()
     {
         var started = DateTime.UtcNow;
-        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients, {options.RabbitMqNodes} RabbitMQ node(s), {options.Instances} instance(s) of every service");
-        await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}", rabbitMqNodes: options.RabbitMqNodes);
+        log($"fault suite: profile {options.Profile}, seed {options.Seed} (repeat with --seed {options.Seed}), {options.Duration.TotalSeconds:0} s, {options.Clients} clients, {options.RabbitMqNodes} RabbitMQ node(s), {options.Instances} instance(s) of every service, MariaDB {(options.MySqlReplicas ? "with" : "without")} replicas");
+        await using var servers = await PrivateServers.StartAsync($"fault-suite-{options.Seed}", rabbitMqNodes: options.RabbitMqNodes, mySqlReplicas: options.MySqlReplicas);
         log($"servers up under {servers.Data}");
         await using var platform = await FaultPlatform.StartAsync(servers, options.Instances);
         Platform = platform;
@@ -61,7 +61,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
         }
 
         log("healing: every server and service up, nothing paused");
-        foreach (var server in new[] { "mysql1", "mysql2", "redis" }.Concat(Enumerable.Range(1, servers.RabbitMqNodes).Select(PrivateServers.RabbitMqServer)))
+        IEnumerable<string> replicas = servers.MySqlReplicas ? ["mysql1-replica", "mysql2-replica"] : [];
+        foreach (var server in new[] { "mysql1", "mysql2", "redis" }.Concat(replicas).Concat(Enumerable.Range(1, servers.RabbitMqNodes).Select(PrivateServers.RabbitMqServer)))
             await servers.StartServerAsync(server);
         await platform.HealAsync();
         var healed = Stopwatch.StartNew();
