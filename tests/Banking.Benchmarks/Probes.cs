@@ -131,7 +131,7 @@ public sealed partial record ServiceScrape(double? AllocatedBytes, double? WorkI
 /// CPU time of each process, the .NET services' own metrics, the broker's message statistics of the run's virtual
 /// host, and for the soak the memory of each process and the inbox and outbox tables.
 /// </summary>
-public sealed class Probes(RealServers servers, TransferPlatform platform, IReadOnlyDictionary<string, ServiceProcess> services) : IDisposable
+public sealed class Probes(RealServers servers, TransferPlatform platform, IReadOnlyDictionary<string, ServiceProcess> services, int brokerNodes = 1) : IDisposable
 {
     private readonly HttpClient scraper = new() { Timeout = TimeSpan.FromSeconds(5) };
 
@@ -251,8 +251,10 @@ public sealed class Probes(RealServers servers, TransferPlatform platform, IRead
     /// <summary>The .NET services and this process by pid, and the servers found by their command lines.</summary>
     private Dictionary<string, int> ProcessIds()
     {
-        var ids = ServerCounters.FindServers(
-            [(int)new MySqlConnectionStringBuilder(servers.MySql1).Port, (int)new MySqlConnectionStringBuilder(servers.MySql2).Port], platform.Broker.Port);
+        // A replica listens on its server's port + 10 (servers.sh --mysql-replicas); cluster node i on the broker's port + i - 1.
+        int[] mariaDbPorts = [(int)new MySqlConnectionStringBuilder(servers.MySql1).Port, (int)new MySqlConnectionStringBuilder(servers.MySql2).Port];
+        var ids = ServerCounters.FindServers([.. mariaDbPorts, .. mariaDbPorts.Select(p => p + 10)],
+            [.. Enumerable.Range(0, brokerNodes).Select(i => platform.Broker.Port + i)]);
         foreach (var (name, service) in services)
         {
             if (service.ProcessId is { } id) ids[name] = id;

@@ -6,6 +6,17 @@ using Banking.Testing;
 // Issue 7: the saga (through REST and straight into RabbitMQ) against the seed's synchronous design (XA) and two
 // local transactions, on the same MariaDB servers and accounts. See README "Benchmark" and docs/BENCHMARKS.md.
 var settings = Settings.Parse(args);
+PrivateServers? ownServers = null;
+if (settings.OwnServers)
+{
+    // A layout the shared servers are not (a cluster, replicas): servers.sh starts one on free ports and the rest of
+    // the run reads its endpoints as it would read .local/servers.env.
+    Console.WriteLine($"Starting servers of its own: {Math.Max(1, settings.RabbitMqNodes)} RabbitMQ node(s), MariaDB {(settings.MySqlReplicas ? "with" : "without")} replicas...");
+    ownServers = await PrivateServers.StartAsync("bench-servers", rabbitMqNodes: Math.Max(1, settings.RabbitMqNodes), mySqlReplicas: settings.MySqlReplicas);
+    foreach (var name in new[] { "BANKING_MYSQL1", "BANKING_MYSQL2", "BANKING_RABBITMQ", "BANKING_RABBITMQ_MANAGEMENT", "BANKING_REDIS", "BANKING_RABBITMQ_CLUSTER_NODES" })
+        Environment.SetEnvironmentVariable(name, ownServers.Endpoint(name));
+}
+
 if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BANKING_MYSQL1")))
 {
     // Without them RealServers would start servers of its own (deploy/local/servers.sh): never from a benchmark.
@@ -29,7 +40,7 @@ var machine = await Machine.DescribeAsync(servers.MySql1, servers.MySql2);
 Console.WriteLine($"Machine: {machine.Cores} cores, {machine.CpuModel}, {machine.RamGiB} GiB; MariaDB {machine.MariaDb1}");
 
 TransferPlatform? platform = null;
-ServiceProcess? gateway = null;
+var gateways = new List<ServiceProcess>();
 OutcomeListener? outcomes = null;
 Probes? probes = null;
 var systems = new List<ISystemUnderTest>();
@@ -46,12 +57,26 @@ try
         ["Serilog__MinimumLevel__Default"] = "Warning",
     });
 
+    var instances = new Dictionary<string, ServiceProcess>(StringComparer.Ordinal)
+    {
+        ["orchestrator"] = platform.Orchestrator,
+        ["debit"] = platform.Debit,
+        ["credit"] = platform.Credit,
+    };
+    for (var i = 2; i <= settings.Instances; i++)
+    {
+        Console.WriteLine($"Starting instance {i} of DebitService, CreditService and Orchestrator...");
+        instances[$"orchestrator#{i}"] = await platform.StartAnotherOrchestratorAsync();
+        instances[$"debit#{i}"] = await platform.StartAnotherLedgerAsync(debit: true);
+        instances[$"credit#{i}"] = await platform.StartAnotherLedgerAsync(debit: false);
+    }
+
     var workload = Workload.Create(settings, servers.RunId.Replace("_", "", StringComparison.Ordinal));
     Console.WriteLine($"Seeding {settings.Accounts} accounts in each ledger...");
     await Task.WhenAll(Workload.SeedAsync(platform.Db1, workload.Sources), Workload.SeedAsync(platform.Db2, workload.Destinations));
 
-    Console.WriteLine("Starting the gateway...");
-    gateway = new ServiceProcess("Banking.Gateway", new Dictionary<string, string>
+    Console.WriteLine(settings.Instances == 1 ? "Starting the gateway..." : $"Starting {settings.Instances} gateways...");
+    var gatewayEnvironment = new Dictionary<string, string>
     {
         ["ConnectionStrings__RabbitMq"] = platform.Broker.ToString(),
         ["ConnectionStrings__Redis"] = servers.Redis,
@@ -60,15 +85,23 @@ try
         ["RateLimit__PermitLimit"] = "1000000",
         ["RateLimit__Window"] = "00:00:01",
         ["Serilog__MinimumLevel__Default"] = "Warning",
-    });
-    await gateway.StartAsync();
+    };
+    if (Environment.GetEnvironmentVariable("BANKING_RABBITMQ_CLUSTER_NODES") is { Length: > 0 } clusterNodes) gatewayEnvironment["Bus__ClusterNodes"] = clusterNodes;
+    for (var i = 1; i <= settings.Instances; i++)
+    {
+        var one = new ServiceProcess("Banking.Gateway", gatewayEnvironment);
+        gateways.Add(one);
+        await one.StartAsync();
+        instances[i == 1 ? "gateway" : $"gateway#{i}"] = one;
+    }
+
     outcomes = await OutcomeListener.StartAsync(platform.Broker);
 
     foreach (var name in settings.Systems)
     {
         systems.Add(name switch
         {
-            "saga-rest" => new SagaThroughRest(gateway, outcomes, platform, settings.SyncWaitMs),
+            "saga-rest" => new SagaThroughRest(gateways, outcomes, platform, settings.SyncWaitMs),
             "saga-mq" => await SagaThroughRabbitMq.StartAsync(outcomes, platform),
             "xa" => new DirectLedgerBaseline(platform.Db1, platform.Db2, xa: true),
             "local" => new DirectLedgerBaseline(platform.Db1, platform.Db2, xa: false),
@@ -76,13 +109,7 @@ try
         });
     }
 
-    probes = new Probes(servers, platform, new Dictionary<string, ServiceProcess>(StringComparer.Ordinal)
-    {
-        ["orchestrator"] = platform.Orchestrator,
-        ["debit"] = platform.Debit,
-        ["credit"] = platform.Credit,
-        ["gateway"] = gateway,
-    });
+    probes = new Probes(servers, platform, instances, Math.Max(1, settings.RabbitMqNodes));
     var runner = new Runner(settings, workload, probes);
     var found = await probes.ScrapeAsync();
     Console.WriteLine("Service metrics: " + string.Join("; ", probes.Services.Keys.Select(name => found.TryGetValue(name, out var scrape)
@@ -145,6 +172,9 @@ try
         [
             "Server counters and server CPU are global: anything else using the MariaDB, RabbitMQ and Redis servers during the run is included (see the load averages below); compare figures within one run.",
             "The load generator, the gateway, the three services and both MariaDB servers share the same machine.",
+            $"Layout: {settings.Instances} instance(s) of every service; " + (settings.OwnServers
+                ? $"servers of its own: {Math.Max(1, settings.RabbitMqNodes)} RabbitMQ node(s), MariaDB {(settings.MySqlReplicas ? "with a semi-synchronous replica (AFTER_SYNC) per server" : "without replicas")}."
+                : "the servers of .local/servers.env."),
             $"Databases and virtual host of this run: {servers.RunId}_*.",
             $"/proc/loadavg at the start: {loadAtStart}; at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (on {Environment.ProcessorCount} cores).",
         ]);
@@ -163,7 +193,8 @@ finally
     probes?.Dispose();
     foreach (var system in systems) await system.DisposeAsync();
     if (outcomes is not null) await outcomes.DisposeAsync();
-    if (gateway is not null) await gateway.DisposeAsync();
+    foreach (var gateway in gateways) await gateway.DisposeAsync();
     if (platform is not null) await platform.DisposeAsync();
     if (!settings.KeepDatabases) await servers.CleanUpAsync();
+    if (ownServers is not null) await ownServers.DisposeAsync();
 }

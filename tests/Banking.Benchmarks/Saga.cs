@@ -105,14 +105,17 @@ public static class Outbox
 }
 
 /// <summary>Part 1: the saga through the gateway's REST API, POST /api/v1/transfer with a bearer token.</summary>
-public sealed partial class SagaThroughRest(ServiceProcess gateway, OutcomeListener outcomes, TransferPlatform platform, int syncWaitMs) : ISystemUnderTest
+public sealed partial class SagaThroughRest(IReadOnlyList<ServiceProcess> gateways, OutcomeListener outcomes, TransferPlatform platform, int syncWaitMs) : ISystemUnderTest
 {
-    private readonly HttpClient http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
+    // One client per gateway; transfers take turns over them, as a load balancer in front of several would spread them.
+    private readonly HttpClient[] clients = [.. gateways.Select(gateway => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
     {
         BaseAddress = gateway.BaseAddress,
         Timeout = TimeSpan.FromSeconds(60),
         DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue("channel", "benchmark", lifetime: TimeSpan.FromHours(12))) },
-    };
+    })];
+
+    private int turn;
 
     public string Name => "saga-rest";
 
@@ -133,6 +136,7 @@ public sealed partial class SagaThroughRest(ServiceProcess gateway, OutcomeListe
                 ["reference"] = transfer.Id,
             });
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            var http = clients[(int)((uint)Interlocked.Increment(ref turn) % (uint)clients.Length)];
             using var response = await http.PostAsync("/api/v1/transfer", content, giveUp);
             var accepted = Stopwatch.GetTimestamp();
             switch (response.StatusCode)
@@ -167,7 +171,7 @@ public sealed partial class SagaThroughRest(ServiceProcess gateway, OutcomeListe
 
     public ValueTask DisposeAsync()
     {
-        http.Dispose();
+        foreach (var http in clients) http.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -275,11 +279,12 @@ public static class ServerCounters
     /// Erlang VM that listens on the broker's port. Other servers on the machine (another run's private ones) are
     /// left out.
     /// </summary>
-    public static Dictionary<string, int> FindServers(IReadOnlyCollection<int> mariaDbPorts, int brokerPort)
+    /// <summary>The MariaDB servers on <paramref name="mariaDbPorts"/> and the RabbitMQ nodes on <paramref name="brokerPorts"/> (node 1 first) by pid.</summary>
+    public static Dictionary<string, int> FindServers(IReadOnlyCollection<int> mariaDbPorts, IReadOnlyList<int> brokerPorts)
     {
         var processIds = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!OperatingSystem.IsLinux()) return processIds;
-        var brokerSockets = ListeningSockets(brokerPort);
+        var brokerSockets = brokerPorts.Select(ListeningSockets).ToList();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var id)) continue;
@@ -292,9 +297,10 @@ public static class ServerCounters
                 if (int.TryParse(Regex.Match(commandLine, @"--port=(\d+)").Groups[1].Value, out var port) && mariaDbPorts.Contains(port))
                     processIds[$"mariadbd:{port}"] = id;
             }
-            else if (commandLine.Contains("beam.smp", StringComparison.Ordinal) && commandLine.Contains("rabbit", StringComparison.Ordinal) && HoldsAny(id, brokerSockets))
+            else if (commandLine.Contains("beam.smp", StringComparison.Ordinal) && commandLine.Contains("rabbit", StringComparison.Ordinal))
             {
-                processIds["rabbitmq"] = id;
+                var node = brokerSockets.FindIndex(sockets => HoldsAny(id, sockets));
+                if (node >= 0) processIds[node == 0 ? "rabbitmq" : $"rabbitmq#{node + 1}"] = id;
             }
         }
 

@@ -58,6 +58,21 @@ public sealed class Settings
     /// <summary>False for a soak alone: <c>--soak-seconds</c> without <c>--rates</c>, <c>--clients</c> or <c>--quick</c>.</summary>
     public bool RunSteps { get; set; } = true;
 
+    /// <summary>Instances of every service (gateway included), competing for their queues; REST clients take turns over the gateways.</summary>
+    public int Instances { get; set; } = 1;
+
+    /// <summary>
+    /// 0: the servers named by BANKING_MYSQL1 and the rest. Otherwise the benchmark starts servers of its own with
+    /// servers.sh (own data folder and ports): a RabbitMQ cluster of this many nodes.
+    /// </summary>
+    public int RabbitMqNodes { get; set; }
+
+    /// <summary>With servers of its own: each MariaDB server with a semi-synchronous replica (servers.sh --mysql-replicas).</summary>
+    public bool MySqlReplicas { get; set; }
+
+    /// <summary>The benchmark starts the servers it measures (<see cref="RabbitMqNodes"/> or <see cref="MySqlReplicas"/> given).</summary>
+    public bool OwnServers => RabbitMqNodes > 0 || MySqlReplicas;
+
     public static Settings Parse(string[] args)
     {
         var settings = new Settings();
@@ -105,6 +120,9 @@ public sealed class Settings
                 case "--keep-databases": settings.KeepDatabases = true; break;
                 case "--soak-seconds": settings.SoakSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--soak-rate": settings.SoakRate = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--instances": settings.Instances = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rabbitmq-nodes": settings.RabbitMqNodes = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--mysql-replicas": settings.MySqlReplicas = true; break;
                 case "--help" or "-h":
                     Console.WriteLine("""
                         dotnet run -c Release --project tests/Banking.Benchmarks -- [--quick] [options]
@@ -123,7 +141,11 @@ public sealed class Settings
                                                     one row per 30 s; without --rates, --clients or --quick: the soak alone
                           --soak-rate 20            its rate (default: 80 % of what that system sustained in the steps)
                           --rates none, --clients none   no open-loop or no closed-loop steps
-                        Needs BANKING_MYSQL1, BANKING_MYSQL2, BANKING_RABBITMQ, BANKING_RABBITMQ_MANAGEMENT, BANKING_REDIS.
+                          --instances 2             two of every service (gateway included)
+                          --rabbitmq-nodes 3        servers of its own (servers.sh, own folder and ports): a RabbitMQ cluster
+                          --mysql-replicas          servers of its own: each MariaDB server with a semi-synchronous replica
+                        Without --rabbitmq-nodes or --mysql-replicas it needs BANKING_MYSQL1, BANKING_MYSQL2, BANKING_RABBITMQ,
+                        BANKING_RABBITMQ_MANAGEMENT, BANKING_REDIS (source .local/servers.env).
                         """);
                     Environment.Exit(0);
                     break;
@@ -136,6 +158,8 @@ public sealed class Settings
             throw new ArgumentException("a soak without steps needs --soak-rate (there is no peak to take 80 % of)");
         if (settings.Clients.Any(c => c < 1) || settings.Rates.Any(r => r < 1) || settings.SoakRate < 0)
             throw new ArgumentException("client counts and rates are positive");
+        if (settings.Instances is < 1 or > 9 || settings.RabbitMqNodes is < 0 or > 9)
+            throw new ArgumentException("--instances and --rabbitmq-nodes take 1 to 9");
         return settings;
     }
 }

@@ -42,13 +42,30 @@ public sealed class TransferPlatform : IAsyncDisposable
     /// <summary>Instances started by <see cref="StartAnotherOrchestratorAsync"/>, beside <see cref="Orchestrator"/>.</summary>
     public List<ServiceProcess> OtherOrchestrators { get; } = [];
 
+    /// <summary>Instances started by <see cref="StartAnotherLedgerAsync"/>, beside <see cref="Debit"/> and <see cref="Credit"/>.</summary>
+    public List<ServiceProcess> OtherLedgers { get; } = [];
+
     private Dictionary<string, string> orchestratorEnvironment = null!;
+    private Dictionary<string, string> debitEnvironment = null!;
+    private Dictionary<string, string> creditEnvironment = null!;
 
     /// <summary>One more orchestrator with the same settings: a competing consumer of its queues, with a sweeper of its own.</summary>
     public async Task<ServiceProcess> StartAnotherOrchestratorAsync()
     {
         var another = new ServiceProcess("Banking.Orchestrator", new Dictionary<string, string>(orchestratorEnvironment));
         OtherOrchestrators.Add(another);
+        await another.StartAsync();
+        return another;
+    }
+
+    /// <summary>One more DebitService (<paramref name="debit"/>) or CreditService with the same settings, competing for its queue.</summary>
+    public async Task<ServiceProcess> StartAnotherLedgerAsync(bool debit)
+    {
+        var environment = new Dictionary<string, string>(debit ? debitEnvironment : creditEnvironment);
+        // The first instance has seeded the demo accounts already.
+        environment["Ledger__SeedDemoAccounts"] = "false";
+        var another = new ServiceProcess(debit ? "Banking.DebitService" : "Banking.CreditService", environment);
+        OtherLedgers.Add(another);
         await another.StartAsync();
         return another;
     }
@@ -65,18 +82,23 @@ public sealed class TransferPlatform : IAsyncDisposable
             await servers.CreateVirtualHostAsync(name));
 
         var common = new Dictionary<string, string>(serviceSettings ?? new Dictionary<string, string>()) { ["ConnectionStrings__RabbitMq"] = platform.Broker.ToString() };
-        platform.Debit = new ServiceProcess("Banking.DebitService", new Dictionary<string, string>(common)
+        // The broker's other nodes when the servers are a cluster (servers.sh up --rabbitmq-nodes N writes them).
+        if (Environment.GetEnvironmentVariable("BANKING_RABBITMQ_CLUSTER_NODES") is { Length: > 0 } clusterNodes)
+            common.TryAdd("Bus__ClusterNodes", clusterNodes);
+        platform.debitEnvironment = new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Ledger"] = platform.Db1,
             ["Ledger__SeedDemoAccounts"] = "true",
             ["Ledger__CommandSender"] = platform.BrokerUser,
-        });
-        platform.Credit = new ServiceProcess("Banking.CreditService", new Dictionary<string, string>(common)
+        };
+        platform.creditEnvironment = new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Ledger"] = platform.Db2,
             ["Ledger__SeedDemoAccounts"] = "true",
             ["Ledger__CommandSender"] = platform.BrokerUser,
-        });
+        };
+        platform.Debit = new ServiceProcess("Banking.DebitService", platform.debitEnvironment);
+        platform.Credit = new ServiceProcess("Banking.CreditService", platform.creditEnvironment);
         var orchestrator = new Dictionary<string, string>(common)
         {
             ["ConnectionStrings__Core"] = platform.Core,
@@ -287,7 +309,7 @@ public sealed class TransferPlatform : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var other in OtherOrchestrators) await other.DisposeAsync();
+        foreach (var other in OtherOrchestrators.Concat(OtherLedgers)) await other.DisposeAsync();
         await Orchestrator.DisposeAsync();
         await Debit.DisposeAsync();
         await Credit.DisposeAsync();
