@@ -38,7 +38,7 @@ public sealed class FaultInjector(FaultPlatform platform, Workload workload, Fau
         var random = new Random(options.Seed);
         var schedule = kinds.OrderBy(_ => random.Next()).ToList();
         // Leave a calm start so that work is in flight when each fault lands.
-        var gap = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(3).Ticks, (options.Duration / (schedule.Count + 1)).Ticks));
+        var gap = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(3).Ticks, (options.Duration / (schedule.Count * options.RoundsPlanned + 1)).Ticks));
         for (var round = 0; round == 0 || (options.RepeatFaults && !stop.IsCancellationRequested); round++)
         {
             foreach (var kind in schedule)

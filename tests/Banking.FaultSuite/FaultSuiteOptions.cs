@@ -33,6 +33,9 @@ public sealed record FaultSuiteOptions
     /// <summary>Every fault kind at least once; the long profile repeats the list until the time is up.</summary>
     public bool RepeatFaults { get; init; }
 
+    /// <summary>How many times each kind is planned within <see cref="Duration"/>: it sets the gap between faults.</summary>
+    public int RoundsPlanned { get; init; } = 1;
+
     /// <summary>After healing, every acknowledged transfer must be final within this bound.</summary>
     public TimeSpan FinalWithin { get; init; } = TimeSpan.FromMinutes(3);
 
@@ -54,6 +57,8 @@ public sealed record FaultSuiteOptions
         AccountsPerLedger = 200,
         OpeningBalance = 1_000_000.00m,
         RepeatFaults = true,
+        // Every kind, the cluster's and the failover's included, three times in the half hour.
+        RoundsPlanned = 3,
         FinalWithin = TimeSpan.FromMinutes(10),
     };
 
