@@ -20,8 +20,8 @@
 #
 # --rabbitmq-nodes N (or BANKING_RABBITMQ_NODES; 1 by default, at most 9): a RabbitMQ cluster of N nodes on loopback.
 # Node 1 is the single node of before (its name, ports and data folder); node i is <name>i@<host> with every port
-# + (i - 1) and its data in DATA/rabbitmq-i, joined to node 1. All nodes run as the rabbitmq user and share its one
-# Erlang cookie. The quorum queues the services declare are then replicated on every node. The count is remembered
+# + (i - 1) and its data in DATA/rabbitmq-i, joined to node 1. All nodes run as the rabbitmq user and share one
+# Erlang cookie, the data folder's own (DATA/secrets/rabbitmq-cookie, not the rabbitmq user's). The quorum queues the services declare are then replicated on every node. The count is remembered
 # in DATA/rabbitmq-nodes for down, status and start-one.
 #
 # --mysql-replicas (or BANKING_MYSQL_REPLICAS=1): each MariaDB server gets a replica with semi-synchronous replication
@@ -107,7 +107,7 @@ wait_for() {
 # ---------------------------------------------------------------- secrets
 # Generated once and kept: re-running 'up' must not lock the services out of servers that already know them.
 secret_names=(mysql-root mysql-debit mysql-credit mysql-orchestrator mysql-reconciler mysql-replicator
-  rabbitmq-admin rabbitmq-gateway rabbitmq-orchestrator rabbitmq-debit rabbitmq-credit rabbitmq-upstream
+  rabbitmq-admin rabbitmq-gateway rabbitmq-orchestrator rabbitmq-debit rabbitmq-credit rabbitmq-upstream rabbitmq-cookie
   redis-admin redis-gateway jwt-signing-key)
 
 ensure_secrets() {
@@ -615,10 +615,26 @@ rabbit_env() {
   unset RABBITMQ_NODE_PORT
   export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
   export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+  # The Erlang cookie (whoever holds it controls every node) is this data folder's own, DATA/secrets/rabbitmq-cookie,
+  # not the rabbitmq user's: nodes and the CLI both run as that user (the Debian wrapper switches to it) and read
+  # the cookie from HOME, which the environment file sets for them.
+  export RABBITMQ_CONF_ENV_FILE="$data/rabbitmq-home/rabbitmq-env.conf"
+  [ ! -s "$secrets/rabbitmq-cookie" ] || rabbit_home
   # epmd and the Erlang distribution listen on all interfaces by default: keep them on loopback.
   export ERL_EPMD_ADDRESS=127.0.0.1
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+# DATA/rabbitmq-home: the HOME of this data folder's nodes and of the CLI talking to them, holding the cookie (0400).
+rabbit_home() {
+  local home="$data/rabbitmq-home"
+  mkdir -p "$home"
+  install -m 400 -o rabbitmq -g rabbitmq "$secrets/rabbitmq-cookie" "$home/.erlang.cookie"
+  printf 'HOME=%s\nexport HOME\n' "$home" > "$home/rabbitmq-env.conf"
+  chown rabbitmq:rabbitmq "$home" "$home/rabbitmq-env.conf"
+  chmod 0700 "$home"
+  chmod 0600 "$home/rabbitmq-env.conf"
 }
 
 rabbit_answers() { timeout 20 rabbitmq-diagnostics -n "$RABBIT_NODE" -q check_port_connectivity >/dev/null 2>&1; }
@@ -680,15 +696,8 @@ EOF
   chown -R rabbitmq:rabbitmq "$dir"
   local p="$dir"
   while [ "$p" != "/" ]; do chmod o+x "$p" 2>/dev/null || true; p="$(dirname "$p")"; done
-  # The CLI (as root) must present the same Erlang cookie as the node (which runs as rabbitmq).
-  if [ -f /var/lib/rabbitmq/.erlang.cookie ] && ! cmp -s /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie" 2>/dev/null; then
-    install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
-  fi
   nohup rabbitmq-server > "$dir/log/stdout.log" 2>&1 &
   wait_for 120 "rabbitmq (port $RABBIT_PORT)" "$dir/log/stdout.log" rabbit_answers
-  if [ ! -f "$HOME/.erlang.cookie" ] && [ -f /var/lib/rabbitmq/.erlang.cookie ]; then
-    install -m 400 /var/lib/rabbitmq/.erlang.cookie "$HOME/.erlang.cookie"
-  fi
   if [ "$rabbit_index" = 1 ]; then rabbit_secure_on_start; else rabbit_join; fi
   log "rabbitmq${rabbit_index#1} ($RABBIT_NODE) up on 127.0.0.1:$RABBIT_PORT, management 127.0.0.1:$RABBIT_MGMT_PORT (pid $(cat "$dir/rabbitmq.pid"), vhost banking)"
 }

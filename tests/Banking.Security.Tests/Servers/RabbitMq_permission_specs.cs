@@ -221,4 +221,41 @@ public sealed class RabbitMq_permission_specs
         };
         await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, Encoding.UTF8.GetBytes(envelope));
     }
+
+    [Test]
+    public async Task The_nodes_refuse_the_rabbitmq_users_cookie_and_take_only_the_one_of_their_data_folder()
+    {
+        // Whoever holds a node's Erlang cookie controls it through rabbitmqctl: adds an administrator, reads every
+        // queue, stops the node. The rabbitmq user's own cookie is shared by every RabbitMQ started on this machine
+        // and readable by anyone who becomes that user; the platform's nodes must not accept it.
+        var node = platform.Servers.RabbitMqNodeName(1);
+        var withTheUsersCookie = await RabbitMqCtlAsync(node, environmentFile: null);
+        Assert.That(withTheUsersCookie.ExitCode, Is.Not.EqualTo(0), withTheUsersCookie.Output);
+
+        var home = Path.Combine(platform.Servers.Data, "rabbitmq-home");
+        var withTheFoldersCookie = await RabbitMqCtlAsync(node, Path.Combine(home, "rabbitmq-env.conf"));
+        Assert.That(withTheFoldersCookie.ExitCode, Is.EqualTo(0), withTheFoldersCookie.Output);
+        Assert.That(withTheFoldersCookie.Output, Does.Contain("admin"));
+
+        var cookie = new FileInfo(Path.Combine(home, ".erlang.cookie"));
+        Assert.That(cookie.UnixFileMode, Is.EqualTo(UnixFileMode.UserRead), "the cookie is readable by its owner only");
+        Assert.That((await File.ReadAllTextAsync(cookie.FullName)).Trim(), Is.EqualTo(platform.Servers.Secret("rabbitmq-cookie")));
+    }
+
+    // rabbitmqctl list_users as root, as an intruder on this machine would run it: with the environment file the
+    // servers.sh nodes use (its HOME holds the data folder's cookie), or without it (the rabbitmq user's cookie).
+    private static async Task<(int ExitCode, string Output)> RabbitMqCtlAsync(string node, string? environmentFile)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
+        foreach (var argument in new[] { "-n", node, "-q", "list_users" }) start.ArgumentList.Add(argument);
+        start.Environment["ERL_EPMD_ADDRESS"] = "127.0.0.1";
+        start.Environment.Remove("RABBITMQ_CONF_ENV_FILE");
+        if (environmentFile is not null) start.Environment["RABBITMQ_CONF_ENV_FILE"] = environmentFile;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(limit.Token);
+        return (process.ExitCode, await output + await error);
+    }
 }
