@@ -24,6 +24,7 @@ public static class BankInvariants
     public const string AnsweredIsKept = "every transfer answered 200 is SUCCESS in the saga (no acknowledged write lost, across a failover too)";
     public const string Reconciled = "the orchestrator's end-of-day reconciliation of every business date of the run is clean";
     public const string NoInternalError = "no request is answered 500: an outage is answered 503, a refusal with its reason";
+    public const string AuditIntact = "every audit chain of bank_db1, bank_db2 and bank_core verifies";
 
     public sealed record Snapshot(IReadOnlyDictionary<string, decimal> Ledger1, IReadOnlyDictionary<string, decimal> Ledger2)
     {

@@ -5,7 +5,7 @@ using MySqlConnector;
 namespace Banking.FaultSuite;
 
 /// <summary>The four services as real processes on the suite's private servers, one or more instances of each.</summary>
-public sealed class FaultPlatform : IAsyncDisposable
+public sealed partial class FaultPlatform : IAsyncDisposable
 {
     private FaultPlatform(PrivateServers servers, IReadOnlyDictionary<string, Dictionary<string, string>> environments, int instances)
     {
@@ -142,6 +142,54 @@ public sealed class FaultPlatform : IAsyncDisposable
         }
 
         foreach (var (_, process) in Services) await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>
+    /// Each ledger's and the orchestrator's own <c>verify-audit</c> command on its database, with its own login: one
+    /// violation per database whose chains do not verify, or that has no audited row at all (nothing was checked).
+    /// </summary>
+    public async Task<List<Violation>> VerifyAuditAsync()
+    {
+        var databases = new[] { ("bank_db1", Debits[0]), ("bank_db2", Credits[0]), ("bank_core", Orchestrator) };
+        var results = await Task.WhenAll(databases.Select(async d => (Database: d.Item1, Result: await d.Item2.RunCommandAsync(["verify-audit"], TimeSpan.FromSeconds(120)))));
+        var violations = new List<Violation>();
+        foreach (var (database, (exitCode, output, error)) in results)
+        {
+            if (exitCode != 0)
+                violations.Add(new(BankInvariants.AuditIntact, $"{database}: verify-audit exit {exitCode}: {Shortened(output + error)}"));
+            else if (!AuditedRows().IsMatch(output))
+                violations.Add(new(BankInvariants.AuditIntact, $"{database}: verify-audit found no audited row: {Shortened(output)}"));
+        }
+
+        return violations;
+    }
+
+    private static string Shortened(string text) => text.Length <= 600 ? text.Trim() : text[..600].Trim() + " ...";
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"rows\": [1-9]")]
+    private static partial System.Text.RegularExpressions.Regex AuditedRows();
+
+    /// <summary>
+    /// The orchestrator's end-of-day reconciliation (the <c>reconcile</c> command, on the reconciler's read-only logins)
+    /// of every business date from <paramref name="sinceUtc"/> to now: one violation per date that is not clean.
+    /// </summary>
+    public async Task<List<Violation>> ReconcileAsync(DateTime sinceUtc, Action<string> log)
+    {
+        var calendar = new Banking.ServiceDefaults.BusinessCalendar(new Banking.ServiceDefaults.BankOptions().BusinessTimeZone);
+        var violations = new List<Violation>();
+        foreach (var date in new[] { calendar.DateOf(sinceUtc), calendar.DateOf(DateTime.UtcNow) }.Distinct())
+        {
+            var day = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var (exitCode, csv, error) = await Orchestrator.RunCommandAsync(["reconcile", "--date", day, "--format", "csv"]);
+            log($"reconcile --date {day}: exit {exitCode}, {error.Trim()}");
+            if (exitCode == 0) continue;
+            var mismatches = csv.Split('\n').Where(l => l.StartsWith("mismatch,", StringComparison.Ordinal)).ToList();
+            violations.Add(new(BankInvariants.Reconciled, exitCode == 1
+                ? $"{day}: {mismatches.Count} mismatch(es): {string.Join(" | ", mismatches.Take(5))}"
+                : $"{day}: the command failed with exit code {exitCode}: {error.Trim()}"));
+        }
+
+        return violations;
     }
 
     public async ValueTask DisposeAsync()

@@ -164,6 +164,33 @@ public sealed partial class PrivateServers : IAsyncDisposable
         return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) ? pid : null;
     }
 
+    /// <summary>
+    /// Runs deploy/local/<paramref name="script"/> with these servers' environment and hands back how it ended instead
+    /// of throwing: for the specs that expect a script to refuse, and for the ones that time it.
+    /// </summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunScriptAsync(string script, TimeSpan limit, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RealServers.RepositoryRoot, "deploy", "local", script));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{script} {string.Join(' ', arguments)} did not end within {limit.TotalSeconds:0} s");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try { await RunAsync("servers.sh", "down"); }
