@@ -74,7 +74,8 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
         if (options.BeforeChecks is { } tamper) await tamper(this);
         var attempts = workload.Attempts.Values.ToList();
         var violations = await BankInvariants.CheckAsync(servers.Ledger1, servers.Ledger2, servers.Core, opening, attempts);
-        violations.AddRange(await ReconcileAsync(platform.Orchestrator, started, log));
+        violations.AddRange(await platform.ReconcileAsync(started, log));
+        violations.AddRange(await platform.VerifyAuditAsync());
         var transfers = await BankInvariants.TransfersAsync(servers.Core);
         var closing = await BankInvariants.SnapshotAsync(servers.Ledger1, servers.Ledger2);
         return new FaultSuiteReport(options.Profile, options.Seed, started, (DateTime.UtcNow - started).TotalSeconds, options.Clients,
@@ -82,29 +83,6 @@ public sealed class FaultSuiteRun(FaultSuiteOptions options, Action<string> log)
             transfers.Values.GroupBy(t => t.Status).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
             faults.Injected.OrderBy(f => f.Key).ToDictionary(), workload.ErrorsByCode.OrderBy(e => e.Key).ToDictionary(),
             longest.TotalSeconds, opening.Total, closing.Total, violations, platform.SupervisorRestarts.OrderBy(r => r.Key).ToDictionary());
-    }
-
-    /// <summary>
-    /// The orchestrator's own end-of-day reconciliation (the <c>reconcile</c> command, with the reconciler's read-only
-    /// logins) of every business date the run touched: after the faults, the bank's report must be clean too.
-    /// </summary>
-    private static async Task<List<Violation>> ReconcileAsync(ServiceProcess orchestrator, DateTime started, Action<string> log)
-    {
-        var calendar = new BusinessCalendar(new BankOptions().BusinessTimeZone);
-        var violations = new List<Violation>();
-        foreach (var date in new[] { calendar.DateOf(started), calendar.DateOf(DateTime.UtcNow) }.Distinct())
-        {
-            var day = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-            var (exitCode, csv, error) = await orchestrator.RunCommandAsync(["reconcile", "--date", day, "--format", "csv"]);
-            log($"reconcile --date {day}: exit {exitCode}, {error.Trim()}");
-            if (exitCode == 0) continue;
-            var mismatches = csv.Split('\n').Where(l => l.StartsWith("mismatch,", StringComparison.Ordinal)).ToList();
-            violations.Add(new(BankInvariants.Reconciled, exitCode == 1
-                ? $"{day}: {mismatches.Count} mismatch(es): {string.Join(" | ", mismatches.Take(5))}"
-                : $"{day}: the command failed with exit code {exitCode}: {error.Trim()}"));
-        }
-
-        return violations;
     }
 
     /// <summary>Waits until no transfer is in flight (or the bound passes) and returns how long the last one took.</summary>
