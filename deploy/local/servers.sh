@@ -79,14 +79,24 @@ stop_unanswering() {
   alive "$pidfile" || return 0
   pid="$(cat "$pidfile")"
   log "$what (pid $pid) is running but not answering; stopping it before starting again"
-  # CONT as well: a paused process handles TERM only once it runs again.
+  stop_by_pid_file "$pidfile" "$what"
+}
+
+# stop_by_pid_file PIDFILE DESCRIPTION [LIMIT_SECONDS]: TERM, KILL after the limit. CONT as well: a paused process
+# handles TERM only once it runs again.
+stop_by_pid_file() {
+  local pidfile="$1" what="$2" limit="${3:-30}" pid
+  if ! alive "$pidfile"; then rm -f "$pidfile"; return; fi
+  pid="$(cat "$pidfile")"
   kill -TERM "$pid" 2>/dev/null || true
   kill -CONT "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
+  local deadline=$((SECONDS + limit))
   while kill -0 "$pid" 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
     sleep 0.2
   done
+  rm -f "$pidfile"
+  log "$what stopped"
 }
 
 # wait_for LIMIT_SECONDS DESCRIPTION LOGFILE COMMAND...
@@ -118,8 +128,9 @@ ensure_secrets() {
     [ -s "$secrets/$name" ] || {
       if [ "$name" = jwt-signing-key ]; then length=64; else length=32; fi
       # Alphanumeric only: the values go into URIs, connection strings and ACL rules without escaping.
-      # (head ends tr with SIGPIPE; reading tr through a process substitution keeps that out of pipefail.)
-      ( umask 077; head -c "$length" < <(LC_ALL=C tr -dc A-Za-z0-9 </dev/urandom) > "$secrets/$name" )
+      # (head ends tr with SIGPIPE; reading tr through a process substitution keeps that out of pipefail, and its
+      # "write error" out of the output.)
+      ( umask 077; head -c "$length" < <(LC_ALL=C tr -dc A-Za-z0-9 </dev/urandom 2>/dev/null) > "$secrets/$name" )
     }
     chmod 0600 "$secrets/$name"
   done
@@ -278,20 +289,7 @@ mysql_member_start() {
   wait_for 60 "mysql$n member $member ($host:$port)" "$dir/error.log" mariadb-admin --connect-timeout=5 --socket="$dir/mysqld.sock" ping
 }
 
-mysql_member_stop() {
-  local dir="$1" what="$2" pid
-  if ! alive "$dir/mariadbd.pid"; then rm -f "$dir/mariadbd.pid"; return; fi
-  pid="$(cat "$dir/mariadbd.pid")"
-  kill -TERM "$pid"
-  kill -CONT "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-    sleep 0.2
-  done
-  rm -f "$dir/mariadbd.pid"
-  log "$what stopped"
-}
+mysql_member_stop() { stop_by_pid_file "$1/mariadbd.pid" "$2"; }
 
 mysql_up() {
   local n="$1" member dir port
@@ -766,19 +764,10 @@ rabbit_secure() {
 }
 
 rabbit_down() {
-  local dir pid
+  local dir
   dir="$(rabbit_dir)"
   rabbit_env
-  if ! alive "$dir/rabbitmq.pid"; then rm -f "$dir/rabbitmq.pid"; return; fi
-  pid="$(cat "$dir/rabbitmq.pid")"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-    sleep 0.2
-  done
-  rm -f "$dir/rabbitmq.pid"
-  log "rabbitmq${rabbit_index#1} ($RABBIT_NODE) stopped"
+  stop_by_pid_file "$dir/rabbitmq.pid" "rabbitmq${rabbit_index#1} ($RABBIT_NODE)"
 }
 
 rabbit_status() {
@@ -860,18 +849,9 @@ redis_secure_running() {
 }
 
 redis_down() {
-  local dir pid
+  local dir
   dir="$(redis_dir)"
-  if ! alive "$dir/redis.pid"; then rm -f "$dir/redis.pid"; return; fi
-  pid="$(cat "$dir/redis.pid")"
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 15))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-    sleep 0.1
-  done
-  rm -f "$dir/redis.pid"
-  log "redis stopped"
+  stop_by_pid_file "$dir/redis.pid" redis 15
 }
 
 redis_status() {

@@ -74,16 +74,19 @@ public sealed partial class PrivateServers : IAsyncDisposable
         var data = Path.Combine(RealServers.RepositoryRoot, ".local", $"{name}-{Environment.ProcessId}");
         if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
         Directory.CreateDirectory(data);
+        var block = FreePortBlock();
+        string Port(int offset) => (block + offset).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var environment = new Dictionary<string, string>
         {
             ["BANKING_DATA_DIR"] = data,
-            ["BANKING_MYSQL1_PORT"] = ServiceProcess.FreePort().ToString(),
-            ["BANKING_MYSQL2_PORT"] = ServiceProcess.FreePort().ToString(),
-            ["BANKING_RABBITMQ_PORT"] = ServiceProcess.FreePort().ToString(),
-            ["BANKING_RABBITMQ_MGMT_PORT"] = ServiceProcess.FreePort().ToString(),
-            ["BANKING_RABBITMQ_DIST_PORT"] = ServiceProcess.FreePort().ToString(),
+            // servers.sh derives ports from these: a replica on its server's port + 10, RabbitMQ node i on each + i - 1.
+            ["BANKING_MYSQL1_PORT"] = Port(0),
+            ["BANKING_MYSQL2_PORT"] = Port(1),
+            ["BANKING_REDIS_PORT"] = Port(2),
+            ["BANKING_RABBITMQ_PORT"] = Port(20),
+            ["BANKING_RABBITMQ_MGMT_PORT"] = Port(30),
+            ["BANKING_RABBITMQ_DIST_PORT"] = Port(40),
             ["BANKING_RABBITMQ_NODENAME"] = $"{name}-{Environment.ProcessId}@localhost",
-            ["BANKING_REDIS_PORT"] = ServiceProcess.FreePort().ToString(),
             ["BANKING_TLS"] = tls ? "1" : "0",
             ["BANKING_RABBITMQ_NODES"] = rabbitMqNodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["BANKING_MYSQL_REPLICAS"] = mySqlReplicas ? "1" : "0",
@@ -106,6 +109,38 @@ public sealed partial class PrivateServers : IAsyncDisposable
         }
 
         return servers;
+    }
+
+    private const int PortBlockSize = 50;
+
+    /// <summary>
+    /// The first of <see cref="PortBlockSize"/> ports, all free on 127.0.0.1 and 127.0.0.2, below the kernel's
+    /// ephemeral range (32768 up): the ports servers.sh derives (port + 10, port + i) must be free too, and an
+    /// outgoing connection's local port, drawn from that range, must not take one of them before its server starts.
+    /// </summary>
+    private static int FreePortBlock()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var first = Random.Shared.Next(20_000, 32_000 - PortBlockSize);
+            if (Enumerable.Range(first, PortBlockSize).All(port => Bindable("127.0.0.1", port) && Bindable("127.0.0.2", port))) return first;
+        }
+
+        throw new InvalidOperationException($"no {PortBlockSize} free ports in a row between 20000 and 32000");
+    }
+
+    private static bool Bindable(string address, int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(address), port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -208,26 +243,18 @@ public sealed partial class PrivateServers : IAsyncDisposable
 
     private async Task<string> RunAsync(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RealServers.RepositoryRoot, "deploy", "local", script));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        (int ExitCode, string Output, string Error) result;
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            result = await RunScriptAsync(script, TimeSpan.FromMinutes(4), arguments);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
-            process.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} hung");
         }
 
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
-        return await output;
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.Output}{result.Error}");
+        return result.Output;
     }
 }
