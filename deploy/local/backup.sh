@@ -55,11 +55,7 @@ require_tools() {
 }
 
 # The folder of server N's primary: its socket, pid file and data/. servers.sh knows which member that is.
-primary_dir() {
-  local dir
-  dir="$("$servers" primary-dir "$1" 2>/dev/null)" || dir="$data/mysql$1"
-  echo "$dir"
-}
+primary_dir() { "$servers" primary-dir "$1"; }
 
 # Root's password in an option file (0600) in a private folder, removed on exit: never on a command line, where every
 # local user can read it in ps. Made once by the main shell (a trap set in a $(...) would remove it at once).
@@ -279,15 +275,8 @@ restore() {
   done
   for n in 1 2; do
     "$servers" start-one "mysql$n" >&2
-    if [ "$replicated" = 1 ]; then
-      # The replica's data is the old bank's: it must be built again from the restored primary.
-      dir="$(primary_dir "$n")"
-      local replica="$data/mysql$n-b"
-      [ "$dir" != "$replica" ] || replica="$data/mysql$n"
-      mkdir -p "$replica"
-      touch "$replica/rebuild"
-      "$servers" start-one "mysql$n-replica" >&2
-    fi
+    # The replica's data is the old bank's: it is built again from the restored primary.
+    if [ "$replicated" = 1 ]; then "$servers" rebuild "mysql$n-replica" >&2; fi
   done
   log "restored in $((SECONDS - clock)) s; the servers hold the bank as of the backup's cut ($(manifest_value "$source" cut_utc))"
 }

@@ -11,6 +11,8 @@
 #   deploy/local/servers.sh start-one NAME [--tls]
 #   deploy/local/servers.sh promote mysqlN      server N's replica becomes its primary (failover, or a switchover if the
 #                                               primary still runs); 'start-one mysqlN-replica' then rebuilds the old one
+#   deploy/local/servers.sh rebuild mysqlN-replica
+#                                               build server N's replica again from a hot backup of its primary
 #   deploy/local/servers.sh primary-dir N       the folder of server N's primary (its socket, pid file, data)
 #
 # --tls (or BANKING_TLS=1): every server speaks TLS only, with certificates from a local CA made by openssl and kept in
@@ -973,13 +975,25 @@ case "${1:-}" in
     fi
     rabbit_start_one=1
     mkdir -p "$data"; ensure_secrets; ensure_tls; one up "${2:-}" ;;
+  rebuild)
+    # A replica whose data no longer belongs to its primary (a restore replaced the primary's) is built again from it.
+    case "${2:-}" in
+      mysql1-replica|mysql2-replica)
+        mysql_replicated || fail "mysql${2:5:1} has no replica (start the servers with --mysql-replicas)"
+        mkdir -p "$data"; ensure_secrets; ensure_tls
+        replica_dir="$(member_dir "${2:5:1}" "$(replica_member "${2:5:1}")")"
+        mkdir -p "$replica_dir"
+        touch "$replica_dir/rebuild"
+        mysql_replica_up "${2:5:1}" ;;
+      *) fail "rebuild takes mysql1-replica or mysql2-replica, not '${2:-}'" ;;
+    esac ;;
   promote)
     case "${2:-}" in mysql1|mysql2) mkdir -p "$data"; ensure_secrets; ensure_tls; mysql_promote "${2#mysql}"; write_env ;;
       *) fail "promote takes mysql1 or mysql2, not '${2:-}'" ;; esac ;;
   primary-dir)
     case "${2:-}" in 1|2) mysql_dir "$2" ;; *) fail "primary-dir takes 1 or 2" ;; esac ;;
   *)
-    echo "usage: $0 up [--tls] [--rabbitmq-nodes N] [--mysql-replicas]|down|status|stop-one NAME|start-one NAME [--tls]|promote mysqlN|primary-dir N" >&2
+    echo "usage: $0 up [--tls] [--rabbitmq-nodes N] [--mysql-replicas]|down|status|stop-one NAME|start-one NAME [--tls]|promote mysqlN|rebuild mysqlN-replica|primary-dir N" >&2
     exit 2
     ;;
 esac
