@@ -125,7 +125,7 @@ internal static class LedgerSql
     /// same round trip. Under the lock a plain read sees the latest committed amount.
     /// </summary>
     public static async Task<List<DailyCounter>> LockDailyCountersAsync(
-        MySqlConnection connection, MySqlTransaction transaction, IEnumerable<DailyOutgoingKey> keys, DailyLimitPolicy policy, CancellationToken cancellationToken)
+        MySqlConnection connection, MySqlTransaction? transaction, IEnumerable<DailyOutgoingKey> keys, DailyLimitPolicy policy, CancellationToken cancellationToken)
     {
         var sorted = keys.Distinct().Order(DailyOutgoingKey.LockOrder).ToList();
         var counters = new List<DailyCounter>(sorted.Count);

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Banking.Messaging.Audit;
 using Banking.Messaging.Outbox;
 using MassTransit;
 using MassTransit.Middleware;
@@ -24,6 +26,12 @@ namespace Banking.Messaging.Groups;
 /// broker confirm (all at once, so the confirms overlap), mark the rows delivered and drop the outbox rows in one
 /// commit, then acknowledge every member. The next group's transaction runs meanwhile.</item>
 /// </list>
+/// Where no DbContext joins the group (<see cref="ConsumerWrites.ThroughGroupOnly"/>) and always for the delivery,
+/// the transaction is opened by the first batch's <c>START TRANSACTION</c> and committed by the last batch's
+/// <c>COMMIT</c>, not by a round trip of its own each: a group is then four round trips (claim, the consumers' reads,
+/// the audit chain's head, the closing batch) and its delivery two (lock, record). The connections are the queue's
+/// own, unpooled, with the isolation level set once per session, and a connection that failed inside a transaction
+/// is closed, never reused, which makes the server roll it back.
 /// A member that fails rolls the group back; the others run again together and the failing one alone, so one bad
 /// message never poisons the others. A group of one adds nothing: a member that arrives at a quiet endpoint starts
 /// at once (<see cref="GroupCommitOptions.MaxWait"/> is zero by default). A crash anywhere leaves the messages
@@ -42,12 +50,16 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     private readonly GroupCommitMetrics metrics;
     private readonly ILogger logger;
     private readonly Task loop;
+    private readonly bool statementsOwnTransaction;
+    private readonly ConcurrentBag<MySqlConnection> idleDeliveryConnections = [];
+    private readonly AuditHeadCache auditHeads = new(TimeProvider.System, TimeSpan.FromSeconds(30));
     private MySqlConnection? connection;
 
-    public GroupCommitQueue(string endpoint, string connectionString, GroupCommitOptions options, GroupCommitMetrics metrics, ILogger logger)
+    public GroupCommitQueue(string endpoint, string connectionString, GroupCommitOptions options, GroupCommitMetrics metrics, ILogger logger, ConsumerWrites consumerWrites = ConsumerWrites.ThroughDbContext)
     {
         this.endpoint = endpoint;
         this.connectionString = DedicatedConnection(connectionString);
+        statementsOwnTransaction = consumerWrites == ConsumerWrites.ThroughGroupOnly;
         this.options = options;
         this.metrics = metrics;
         this.logger = logger;
@@ -141,10 +153,10 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
             // Named, not Unspecified: MySqlConnector sets the isolation level before every transaction it begins (for
             // Unspecified, REPEATABLE READ, whose gap locks deadlock two groups claiming inbox rows at once). READ
             // COMMITTED also lets the group's plain reads (a ledger's recorded operations) see what committed before.
-            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
+            await using var transaction = statementsOwnTransaction ? null : await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
             try
             {
-                var group = new GroupTransaction(db, transaction, members, endpoint);
+                var group = new GroupTransaction(db, transaction, members, endpoint) { AuditHeads = auditHeads };
                 await ClaimInboxRowsAsync(group);
                 foreach (var member in members)
                 {
@@ -158,13 +170,22 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
                 await group.AddWritesAsync(writes, stopping.Token);
                 OutboxRows.AddConsumed(writes, members);
                 OutboxRows.AddOutgoing(writes, members);
-                await writes.ExecuteAsync(db, transaction, stopping.Token);
-                await transaction.CommitAsync(stopping.Token);
+                if (transaction is null)
+                {
+                    writes.Add("COMMIT");
+                    await writes.ExecuteAsync(db, null, stopping.Token);
+                }
+                else
+                {
+                    await writes.ExecuteAsync(db, transaction, stopping.Token);
+                    await transaction.CommitAsync(stopping.Token);
+                }
+
                 committed = group;
             }
             catch
             {
-                await RollBackQuietlyAsync(transaction);
+                await RollBackQuietlyAsync(db, transaction);
                 throw;
             }
         }
@@ -204,6 +225,16 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     private void OnGroupFailed(List<GroupMember> members, GroupMember? failing, Exception error)
     {
         if (error is MySqlException or IOException or InvalidOperationException { Source: "MySqlConnector" }) DropConnection();
+        // Its closing batch may have met another writer of the audit chain: the same group again, reading the head.
+        if (auditHeads.Failed() && failing is null && error is MySqlException)
+        {
+            metrics.AuditHeadMoved(endpoint);
+            logger.LogDebug(error, "A group of {Count} messages on {Endpoint} failed on the audit chain's head; it runs again reading the head", members.Count, endpoint);
+            foreach (var member in members) member.Reset();
+            again.Enqueue(members);
+            return;
+        }
+
         if (members.Count == 1)
         {
             members[0].Completion.TrySetException(error);
@@ -232,7 +263,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     private async Task ClaimInboxRowsAsync(GroupTransaction group)
     {
         var lockId = NewId.NextGuid();
-        var claims = await OutboxRows.ClaimAsync(group, lockId, DateTime.UtcNow, stopping.Token);
+        var claims = await OutboxRows.ClaimAsync(group, lockId, DateTime.UtcNow, startTransaction: group.Transaction is null, stopping.Token);
         var first = new HashSet<(Guid, Guid)>();
         foreach (var member in group.Members)
         {
@@ -269,10 +300,24 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
 
     private async Task DeliverUnderLockAsync(List<GroupMember> members)
     {
-        await using var db = new MySqlConnection(connectionString);
-        await db.OpenAsync(stopping.Token);
-        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, stopping.Token);
-        var group = new GroupTransaction(db, transaction, members);
+        if (!idleDeliveryConnections.TryTake(out var db)) db = await OpenAsync();
+        var reusable = false;
+        try
+        {
+            await DeliverUnderLockAsync(db, members);
+            reusable = true;
+        }
+        finally
+        {
+            // Failed inside its transaction: closing it is the rollback.
+            if (reusable && !stopping.IsCancellationRequested) idleDeliveryConnections.Add(db);
+            else await db.DisposeAsync();
+        }
+    }
+
+    private async Task DeliverUnderLockAsync(MySqlConnection db, List<GroupMember> members)
+    {
+        var group = new GroupTransaction(db, null, members);
         var undelivered = await OutboxRows.LockUndeliveredAsync(group, stopping.Token);
         var toSend = members.Where(m => undelivered.Contains(m.Inbox!.Id)).ToList();
 
@@ -290,8 +335,8 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
 
         var writes = new GroupWrites();
         OutboxRows.AddDelivered(writes, toSend, DateTime.UtcNow);
-        await writes.ExecuteAsync(db, transaction, stopping.Token);
-        await transaction.CommitAsync(stopping.Token);
+        writes.Add("COMMIT");
+        await writes.ExecuteAsync(db, null, stopping.Token);
         metrics.MessagesDelivered(endpoint, toSend.Sum(m => m.Outgoing.Count));
     }
 
@@ -310,10 +355,33 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     {
         if (connection is { State: ConnectionState.Open }) return connection;
         DropConnection();
+        connection = await OpenAsync();
+        return connection;
+    }
+
+    /// <summary>
+    /// A connection of the queue's own, READ COMMITTED for the whole session (what the transactions begun by a
+    /// statement run at; MySqlConnector's own begin sets the same level again) and in strict mode.
+    /// </summary>
+    private async Task<MySqlConnection> OpenAsync()
+    {
         var opened = new MySqlConnection(connectionString);
-        await opened.OpenAsync(stopping.Token);
-        connection = opened;
-        return opened;
+        try
+        {
+            await opened.OpenAsync(stopping.Token);
+            // Strict mode whatever the server's default: the audit chain's writes rely on a NULL being refused.
+            await using var command = new MySqlCommand(
+                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; " +
+                "SET SESSION sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@SESSION.sql_mode) > 0, @@SESSION.sql_mode, CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_TRANS_TABLES'))",
+                opened);
+            await command.ExecuteNonQueryAsync(stopping.Token);
+            return opened;
+        }
+        catch
+        {
+            await opened.DisposeAsync();
+            throw;
+        }
     }
 
     private void DropConnection()
@@ -322,24 +390,33 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         connection = null;
     }
 
-    private static async Task RollBackQuietlyAsync(MySqlTransaction transaction)
+    private async Task RollBackQuietlyAsync(MySqlConnection db, MySqlTransaction? transaction)
     {
         try
         {
-            await transaction.RollbackAsync(CancellationToken.None);
+            if (transaction is not null)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                return;
+            }
+
+            await using var rollback = new MySqlCommand("ROLLBACK", db);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
         }
         catch (Exception)
         {
-            // The connection may be gone; the server rolls back on its own then.
+            // The connection may be gone; the server rolls back on its own then. Never reused half-way through.
+            DropConnection();
         }
     }
 
     /// <summary>
-    /// The group's connections are the service's own and change no session state, so handing one back to the pool
-    /// needs no reset round trip.
+    /// The queue's connections are its own for as long as it runs: nothing to gain from the pool, and a closed one
+    /// must really close (that is the rollback of a transaction its statements opened). They change no session state
+    /// but the isolation level, set once, so they need no reset round trip either.
     /// </summary>
     private static string DedicatedConnection(string connectionString) =>
-        new MySqlConnectionStringBuilder(connectionString) { ConnectionReset = false }.ConnectionString;
+        new MySqlConnectionStringBuilder(connectionString) { ConnectionReset = false, Pooling = false }.ConnectionString;
 
     public async ValueTask DisposeAsync()
     {
@@ -359,6 +436,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         while (arrivals.Reader.TryRead(out var member)) member.Completion.TrySetException(stopped);
 
         DropConnection();
+        while (idleDeliveryConnections.TryTake(out var idle)) await idle.DisposeAsync();
         stopping.Dispose();
     }
 }

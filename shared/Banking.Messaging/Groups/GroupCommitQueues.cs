@@ -30,7 +30,8 @@ public sealed class GroupCommitQueues(IOptions<GroupCommitOptions> options, Grou
         {
             var connectionString = provider.GetRequiredService<TDbContext>().Database.GetConnectionString()
                 ?? throw new InvalidOperationException($"{typeof(TDbContext).Name} has no connection string for the group commit");
-            return new GroupCommitQueue(key.Endpoint, connectionString, options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>());
+            return new GroupCommitQueue(key.Endpoint, connectionString, options.Value, metrics, loggers.CreateLogger<GroupCommitQueue>(),
+                writes.GetValueOrDefault(key.Endpoint, ConsumerWrites.ThroughDbContext));
         })).Value;
         return byAddress.GetOrAdd((inputAddress, typeof(TDbContext)), new EndpointGroups(queue, writes.GetValueOrDefault(endpoint, ConsumerWrites.ThroughDbContext)));
     }

@@ -12,7 +12,7 @@ public sealed class GroupTransaction
     private readonly Dictionary<Type, IGroupParticipant> participants = [];
     private readonly List<Action> afterCommit = [];
 
-    internal GroupTransaction(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<GroupMember> members, string endpoint = "")
+    internal GroupTransaction(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<GroupMember> members, string endpoint = "")
     {
         Endpoint = endpoint;
         Connection = connection;
@@ -25,7 +25,12 @@ public sealed class GroupTransaction
 
     public MySqlConnection Connection { get; }
 
-    public MySqlTransaction Transaction { get; }
+    /// <summary>
+    /// The transaction object, for endpoints whose consumers' DbContexts join the group; null where the group's own
+    /// statements open and commit it (<see cref="ConsumerWrites.ThroughGroupOnly"/>): the connection is inside the
+    /// transaction all the same, so a command or batch without one runs in it.
+    /// </summary>
+    public MySqlTransaction? Transaction { get; }
 
     /// <summary>Every member of the group, also those already consumed (redeliveries), in arrival order.</summary>
     public IReadOnlyList<GroupMember> Members { get; }
@@ -43,6 +48,9 @@ public sealed class GroupTransaction
     }
 
     internal IEnumerable<IGroupParticipant> Participants => participants.Values;
+
+    /// <summary>The head of the endpoint's audit chain as its group commit last committed it (none for a delivery).</summary>
+    internal Audit.AuditHeadCache? AuditHeads { get; init; }
 
     /// <summary>
     /// Every participant's writes, then the closing steps of those that have one (which may add what the others

@@ -37,7 +37,7 @@ public sealed class GroupWriteGuard : SaveChangesInterceptor
     private static void Check(DbContext? context)
     {
         if (Running.Value is not { } group || context is null) return;
-        if (context.Database.CurrentTransaction?.GetDbTransaction() == group.Transaction) return;
+        if (group.Transaction is not null && context.Database.CurrentTransaction?.GetDbTransaction() == group.Transaction) return;
         throw new InvalidOperationException(
             $"{context.GetType().Name} saved changes outside the transaction of the message group it runs in; behind an endpoint " +
             $"declared {nameof(ConsumerWrites.ThroughGroupOnly)} a consumer writes through the group, not through its DbContext");

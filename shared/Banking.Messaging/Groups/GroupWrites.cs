@@ -48,7 +48,7 @@ public sealed class GroupWrites
         commands.Add(command);
     }
 
-    public async Task ExecuteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken cancellationToken)
+    public async Task ExecuteAsync(MySqlConnection connection, MySqlTransaction? transaction, CancellationToken cancellationToken)
     {
         if (commands.Count == 0) return;
         await using var batch = new MySqlBatch(connection, transaction);

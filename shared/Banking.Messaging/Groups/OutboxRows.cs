@@ -47,7 +47,8 @@ internal static class OutboxRows
     /// true, its rollback takes it back), a row that exists only counts the delivery. Rows are claimed in key order,
     /// and the claim's <c>lock_id</c> tells the rows this group created from the ones it found.
     /// </summary>
-    public static async Task<Dictionary<(Guid MessageId, Guid ConsumerId), InboxClaim>> ClaimAsync(GroupTransaction group, Guid lockId, DateTime now, CancellationToken cancellationToken)
+    /// <param name="startTransaction">The batch opens the group's transaction itself (<c>START TRANSACTION</c> first).</param>
+    public static async Task<Dictionary<(Guid MessageId, Guid ConsumerId), InboxClaim>> ClaimAsync(GroupTransaction group, Guid lockId, DateTime now, bool startTransaction, CancellationToken cancellationToken)
     {
         // In the order the unique index keeps them (the text of the ids), the order every other statement locks them in.
         // Every copy in the group counts as a delivery, as it would one transaction after the other.
@@ -58,6 +59,7 @@ internal static class OutboxRows
             "ON DUPLICATE KEY UPDATE receive_count = receive_count + VALUES(receive_count)");
 
         await using var batch = new MySqlBatch(group.Connection, group.Transaction);
+        if (startTransaction) batch.BatchCommands.Add(new MySqlBatchCommand("START TRANSACTION"));
         batch.BatchCommands.Add(writes.Commands.Single());
         var select = new MySqlBatchCommand(
             $"SELECT id, message_id, consumer_id, lock_id, consumed, delivered FROM inbox_state {ThroughUniqueIndex} WHERE {ExactKeys(keys.Count)} FOR UPDATE");
@@ -96,16 +98,26 @@ internal static class OutboxRows
             o.ResponseAddress?.ToString(), o.FaultAddress?.ToString(), o.SentTime, o.ExpirationTime,
         }));
 
-    /// <summary>Locks the members' inbox rows for their delivery and returns the ids of those not delivered yet.</summary>
+    /// <summary>
+    /// Opens a transaction and, in the same round trip, locks the members' inbox rows for their delivery; returns the
+    /// ids of those not delivered yet.
+    /// </summary>
     public static async Task<HashSet<long>> LockUndeliveredAsync(GroupTransaction group, CancellationToken cancellationToken)
     {
         // The same rows, index and order as the claims, so a delivery and a claim never lock two rows in opposite orders.
         var keys = InKeyOrder(group.Members.Select(m => (m.MessageId, m.ConsumerId)).Distinct());
-        await using var command = group.Command(
+        await using var batch = new MySqlBatch(group.Connection);
+        batch.BatchCommands.Add(new MySqlBatchCommand("START TRANSACTION"));
+        var select = new MySqlBatchCommand(
             $"SELECT id, delivered FROM inbox_state {ThroughUniqueIndex} WHERE {ExactKeys(keys.Count)} ORDER BY message_id, consumer_id FOR UPDATE");
-        AddKeys(command.Parameters, keys);
+        AddKeys(select.Parameters, keys);
+        batch.BatchCommands.Add(select);
         var undelivered = new HashSet<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (!reader.HasRows && await reader.NextResultAsync(cancellationToken))
+        {
+        }
+
         while (await reader.ReadAsync(cancellationToken))
         {
             if (reader.IsDBNull(1)) undelivered.Add(reader.GetInt64(0));

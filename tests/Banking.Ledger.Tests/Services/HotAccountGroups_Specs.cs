@@ -48,12 +48,19 @@ public sealed class HotAccountGroups_Specs
 
         var groups = await Task.WhenAll(service.Processes.Select(p => GroupCommitCounts.OfAsync(p)));
         foreach (var (g, i) in groups.Select((g, i) => (g, i)))
-            TestContext.Progress.WriteLine($"instance {i}: {g.Committed} groups committed, {g.Messages} messages in them, {g.Failed} groups failed");
+            TestContext.Progress.WriteLine($"instance {i}: {g.Committed} groups committed, {g.Messages} messages in them, {g.Failed} groups failed, {g.AuditHeadMoved} ran again on a moved audit head");
 
         var operations = (await service.Ledger.QueryAsync("SELECT transfer_id, outcome, amount, account_no FROM ledger_operation"))
             .ToDictionary(o => (string)o[0]!);
+        await using var verify = new MySqlConnector.MySqlConnection(service.Ledger.ConnectionString);
+        await verify.OpenAsync();
+        // Both instances chain on one audit chain: each group chains from the head its instance committed last, so the
+        // other instance's groups move it behind its back, and those groups must run again, never break the chain.
+        var audit = await Banking.Messaging.Audit.AuditVerifier.VerifyAsync(verify);
         using (Assert.EnterMultipleScope())
         {
+            Assert.That(audit.Intact, Is.True, string.Join("; ", audit.Chains.Select(c => c.FirstBreak)));
+            Assert.That(audit.Chains.Single(c => c.Chain == Endpoints.DebitLedger).Rows, Is.EqualTo(commands.Length), "an audit row lost or written twice");
             foreach (var g in groups)
             {
                 Assert.That(g.Messages, Is.GreaterThan(g.Committed), "an instance never committed a group of several: nothing raced");
