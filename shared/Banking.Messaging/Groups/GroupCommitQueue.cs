@@ -309,9 +309,16 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
         }
         finally
         {
-            // Failed inside its transaction: closing it is the rollback.
-            if (reusable && !stopping.IsCancellationRequested) idleDeliveryConnections.Add(db);
-            else await db.DisposeAsync();
+            if (reusable && !stopping.IsCancellationRequested)
+            {
+                idleDeliveryConnections.Add(db);
+            }
+            else
+            {
+                // Failed inside its transaction: closing it is the rollback. The idle ones likely lost the same server.
+                await db.DisposeAsync();
+                while (idleDeliveryConnections.TryTake(out var idle)) await idle.DisposeAsync();
+            }
         }
     }
 
