@@ -28,8 +28,9 @@ namespace Banking.Messaging.Groups;
 /// </list>
 /// Where no DbContext joins the group (<see cref="ConsumerWrites.ThroughGroupOnly"/>) and always for the delivery,
 /// the transaction is opened by the first batch's <c>START TRANSACTION</c> and committed by the last batch's
-/// <c>COMMIT</c>, not by a round trip of its own each: a group is then four round trips (claim, the consumers' reads,
-/// the audit chain's head, the closing batch) and its delivery two (lock, record). The connections are the queue's
+/// <c>COMMIT</c>, not by a round trip of its own each: a group is then three round trips (claim, the consumers' reads,
+/// the closing batch; a fourth to lock the audit chain's head when the endpoint holds no head it committed itself, see
+/// <see cref="AuditHeadCache"/>) and its delivery two (lock, record). The connections are the queue's
 /// own, unpooled, with the isolation level set once per session, and a connection that failed inside a transaction
 /// is closed, never reused, which makes the server roll it back.
 /// A member that fails rolls the group back; the others run again together and the failing one alone, so one bad
@@ -55,7 +56,7 @@ internal sealed class GroupCommitQueue : IAsyncDisposable
     private readonly AuditHeadCache auditHeads = new(TimeProvider.System, TimeSpan.FromSeconds(30));
     private MySqlConnection? connection;
 
-    public GroupCommitQueue(string endpoint, string connectionString, GroupCommitOptions options, GroupCommitMetrics metrics, ILogger logger, ConsumerWrites consumerWrites = ConsumerWrites.ThroughDbContext)
+    public GroupCommitQueue(string endpoint, string connectionString, GroupCommitOptions options, GroupCommitMetrics metrics, ILogger logger, ConsumerWrites consumerWrites)
     {
         this.endpoint = endpoint;
         this.connectionString = DedicatedConnection(connectionString);
